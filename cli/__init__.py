@@ -1,0 +1,1 @@
+"""The `supersmart` command line: one subcommand per job."""

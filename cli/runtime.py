@@ -1,0 +1,45 @@
+"""What every command shares: loading settings once, opening the store, reporting errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from core.errors import SuperSmartError
+from core.settings import Settings
+from storage.base import ProductStore
+from storage.factory import create_store
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def get_settings(ctx: typer.Context) -> Settings:
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):  # called outside the main callback (tests)
+        settings = Settings()
+        ctx.find_root().obj = settings
+    return settings
+
+
+def run_with_store(settings: Settings, job: Callable[[ProductStore], Awaitable[T]]) -> T:
+    """Open the configured store, run `job`, close it; user errors exit 1 with their message."""
+
+    async def main() -> T:
+        store = create_store(settings)
+        await store.initialize()
+        try:
+            return await job(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(main())
+    except SuperSmartError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None

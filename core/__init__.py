@@ -1,0 +1,1 @@
+"""Shared kernel: settings, domain types and errors used by every other package."""

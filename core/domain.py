@@ -1,0 +1,168 @@
+"""Domain types shared by every package: products, price observations, executions, errors.
+
+Money is `Decimal` in euros. Timestamps are timezone-aware UTC. A product is identified by its
+chain and the chain's own product id; `Product.id` joins them as `"<chain>:<chain_product_id>"`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.allergens import AllergenInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_product_id(chain: str, chain_product_id: str) -> str:
+    return f"{chain}:{chain_product_id}"
+
+
+class ReferenceUnit(StrEnum):
+    """Unit that a reference price (price per unit) refers to."""
+
+    KG = "kg"
+    L = "l"
+    UNIT = "ud"
+    M = "m"
+
+
+class Nutrition(BaseModel):
+    """Nutrition facts per 100 g (or 100 ml). Every field is optional: absent means unknown."""
+
+    model_config = ConfigDict(frozen=True)
+
+    energy_kcal: float | None = None
+    fat_g: float | None = None
+    saturated_fat_g: float | None = None
+    carbohydrates_g: float | None = None
+    sugars_g: float | None = None
+    fibre_g: float | None = None
+    protein_g: float | None = None
+    salt_g: float | None = None
+
+
+class Product(BaseModel):
+    """A product as one chain sells it, at the moment `observed_at`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    chain_product_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    price: Decimal = Field(gt=0, description="Package (shelf) price in EUR, discounts applied.")
+    observed_at: datetime
+    brand: str | None = None
+    ean: str | None = None
+    category_path: tuple[str, ...] = ()
+    regular_price: Decimal | None = Field(None, description="Price before discount, if any.")
+    reference_price: Decimal | None = Field(None, description="EUR per reference unit.")
+    reference_unit: ReferenceUnit | None = None
+    unit_size: float | None = Field(None, description="Size in `size_unit` (0.75 for 75 cl).")
+    size_unit: ReferenceUnit | None = None
+    packaging: str | None = None
+    ingredients: str | None = None
+    allergens: AllergenInfo = Field(default_factory=AllergenInfo)
+    nutrition: Nutrition | None = None
+    storage_instructions: str | None = None
+    usage_instructions: str | None = None
+    origin: str | None = None
+    url: str | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @property
+    def id(self) -> str:
+        return make_product_id(self.chain, self.chain_product_id)
+
+    def content_hash(self) -> str:
+        """Hash of everything but the observation time: equal hashes mean nothing changed."""
+        data = self.model_dump(mode="json", exclude={"observed_at"})
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready dict (the documented JSONL product format)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class PriceObservation(BaseModel):
+    """The price a product had from `observed_at` on (recorded only when it changes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    price: Decimal = Field(gt=0)
+    observed_at: datetime
+    reference_price: Decimal | None = None
+    execution_id: str | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ExecutionStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    DEGRADED = "degraded"
+    ABORTED = "aborted"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class ExecutionCounts(BaseModel):
+    """What an execution did; updated in the same transaction as the data it counts."""
+
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    price_changes: int = 0
+    errors: int = 0
+
+    def __add__(self, other: ExecutionCounts) -> ExecutionCounts:
+        return ExecutionCounts(
+            **{name: getattr(self, name) + getattr(other, name) for name in type(self).model_fields}
+        )
+
+
+class Execution(BaseModel):
+    """One scrape or import run."""
+
+    id: str
+    source: str = Field(description="Chain name for scrapes, `import:<format>` for imports.")
+    kind: str = Field(description="'scrape' or 'import'.")
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: ExecutionStatus = ExecutionStatus.RUNNING
+    counts: ExecutionCounts = Field(default_factory=ExecutionCounts)
+    note: str | None = None
+
+
+class ScrapeError(BaseModel):
+    """A record that could not be taken as it came: the signal that a site or file changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_id: str
+    chain: str
+    reason: str = Field(description="Short machine-friendly reason, e.g. 'missing_price'.")
+    message: str = Field(description="What went wrong, for a person.")
+    url: str | None = Field(None, description="Page, API URL or `file:line` of the record.")
+    field: str | None = None
+    expected: str | None = None
+    excerpt: str | None = Field(None, description="The offending part of the payload (cut short).")
+    occurred_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,45 @@
+"""The project's exception hierarchy.
+
+Every error a user can meet derives from :class:`SuperSmartError` and says what to do next.
+Boundaries (CLI, API, bots) translate these into their own shape; nothing else catches them.
+
+::
+
+    SuperSmartError
+    ├── ConfigurationError      settings are missing or contradictory
+    ├── InputError              a file, row or request the user gave us is unusable
+    │   └── ImportFormatError   a file does not match the format it was imported as
+    ├── NotFoundError           a product, execution or file that was asked for does not exist
+    └── StoreError              the product store failed or cannot be reached
+        └── StoreUnavailableError
+"""
+
+from __future__ import annotations
+
+
+class SuperSmartError(Exception):
+    """Base of every error raised on purpose by SuperSmart."""
+
+
+class ConfigurationError(SuperSmartError):
+    """Settings are missing, invalid or contradictory."""
+
+
+class InputError(SuperSmartError):
+    """Input given by the user (a file, a row, a request) cannot be used as it is."""
+
+
+class ImportFormatError(InputError):
+    """A file does not look like the format it is being imported as."""
+
+
+class NotFoundError(SuperSmartError):
+    """Something that was asked for by id or path does not exist."""
+
+
+class StoreError(SuperSmartError):
+    """The product store failed."""
+
+
+class StoreUnavailableError(StoreError):
+    """The product store cannot be reached (server down, file not writable)."""

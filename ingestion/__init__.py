@@ -1,0 +1,1 @@
+"""Getting products in: importers for files, (later) scrapers for supermarket sites."""

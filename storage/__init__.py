@@ -1,0 +1,1 @@
+"""Persistence: the `ProductStore` protocol, SQLite and MongoDB stores, the data lake."""

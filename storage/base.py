@@ -1,0 +1,118 @@
+"""The `ProductStore` protocol every storage backend implements, and its small result types.
+
+Contract (checked by `tests/storage/test_store_contract.py` on every implementation):
+- a product is identified by `Product.id`; upserting identical content adds no version;
+- a price observation is stored only when the price differs from the one in force at that date,
+  so the history of a product is a list of real changes;
+- each write call is atomic and updates its execution's counters in the same transaction, so an
+  interrupted run leaves counts that match what was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from core.domain import (
+    Execution,
+    ExecutionCounts,
+    ExecutionStatus,
+    PriceObservation,
+    Product,
+    ScrapeError,
+)
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    chain: str
+    path: tuple[str, ...]
+    products: int
+
+
+@dataclass(frozen=True)
+class ChainStats:
+    chain: str
+    products: int
+    price_observations: int
+    products_with_price_changes: int
+    last_observed_at: datetime | None
+
+
+@runtime_checkable
+class ProductStore(Protocol):
+    """Products with their price history, plus the record of every run that fed them."""
+
+    async def initialize(self) -> None:
+        """Open connections and create the schema if needed (idempotent)."""
+
+    async def close(self) -> None: ...
+
+    # executions ---------------------------------------------------------------------------
+    async def start_execution(
+        self, source: str, kind: str, note: str | None = None
+    ) -> Execution: ...
+
+    async def finish_execution(
+        self, execution_id: str, status: ExecutionStatus, note: str | None = None
+    ) -> Execution: ...
+
+    async def interrupt_stale_executions(self, source: str) -> int:
+        """Mark executions of `source` still 'running' as 'interrupted'; return how many."""
+
+    async def record_execution(self, execution: Execution) -> None:
+        """Write an execution record exactly as given (used to restore from the data lake)."""
+
+    async def get_execution(self, execution_id: str) -> Execution | None: ...
+
+    async def list_executions(
+        self, limit: int = 20, source: str | None = None
+    ) -> list[Execution]: ...
+
+    # writes -------------------------------------------------------------------------------
+    async def upsert_products(
+        self, execution_id: str, products: Sequence[Product]
+    ) -> ExecutionCounts:
+        """Store products as observed; new version only on change, observation on price change."""
+
+    async def add_price_observations(
+        self, execution_id: str, observations: Sequence[PriceObservation]
+    ) -> ExecutionCounts:
+        """Merge dated prices of known products into their history (unknown ids are skipped)."""
+
+    async def record_errors(self, execution_id: str, errors: Sequence[ScrapeError]) -> None: ...
+
+    # reads --------------------------------------------------------------------------------
+    async def get_product(self, product_id: str) -> Product | None: ...
+
+    async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
+
+    async def find_by_ean(self, ean: str) -> list[Product]: ...
+
+    async def list_products(
+        self,
+        chain: str | None = None,
+        category_prefix: Sequence[str] = (),
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Product]: ...
+
+    async def count_products(self, chain: str | None = None) -> int: ...
+
+    async def categories(self, chain: str | None = None) -> list[CategoryCount]: ...
+
+    async def price_history(self, product_id: str) -> list[PriceObservation]: ...
+
+    async def changed_since(self, since: datetime, limit: int = 10_000) -> list[Product]:
+        """Products whose content (price included) changed at or after `since`."""
+
+    async def search(self, text: str, limit: int = 20, chain: str | None = None) -> list[Product]:
+        """Full-text search over name, brand, category and ingredients, accent-insensitive."""
+
+    async def list_errors(
+        self, execution_id: str | None = None, chain: str | None = None, limit: int = 100
+    ) -> list[ScrapeError]: ...
+
+    async def stats(self) -> list[ChainStats]: ...

@@ -34,9 +34,9 @@ def demo(ctx: typer.Context) -> None:
             )[:5]
             for p in by_unit:
                 history = await store.price_history(p.id)
-                trend = " -> ".join(f"{o.price}" for o in history[-3:])
+                trend = " -> ".join(f"{o.price:.2f}" for o in history[-3:])
                 console.print(
-                    f"  {p.chain:<10} {p.name[:48]:<48} {p.price:>6} €  "
+                    f"  {p.chain:<10} {p.name[:48]:<48} {p.price:>6.2f} €  "
                     f"{p.reference_price} €/{p.reference_unit}  (precio a {p.observed_at:%d/%m/%Y};"
                     f" historial {trend})"
                 )

@@ -18,8 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from core.allergens import AllergenInfo
 
 
+def to_utc_ms(value: datetime) -> datetime:
+    """Aware UTC, millisecond precision: what every backend (BSON dates too) stores exactly."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(microsecond=aware.microsecond // 1000 * 1000)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return to_utc_ms(datetime.now(UTC))
 
 
 def make_product_id(chain: str, chain_product_id: str) -> str:
@@ -80,7 +86,7 @@ class Product(BaseModel):
     @field_validator("observed_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return to_utc_ms(value)
 
     @property
     def id(self) -> str:
@@ -111,7 +117,7 @@ class PriceObservation(BaseModel):
     @field_validator("observed_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return to_utc_ms(value)
 
 
 class ExecutionStatus(StrEnum):

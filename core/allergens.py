@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 
 class Allergen(StrEnum):
@@ -69,6 +69,11 @@ class AllergenInfo(BaseModel):
     free: frozenset[Allergen] = Field(default_factory=frozenset)
     declared: bool = False
     source_text: str | None = None
+
+    @field_serializer("contains", "traces", "free")
+    def _sorted(self, value: frozenset[Allergen]) -> list[str]:
+        # Sets have no order; a stable one keeps content hashes equal across processes.
+        return sorted(a.value for a in value)
 
     def status(self, allergen: Allergen) -> AllergenStatus:
         if allergen in self.contains:

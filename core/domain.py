@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -26,6 +28,11 @@ def to_utc_ms(value: datetime) -> datetime:
 
 def utcnow() -> datetime:
     return to_utc_ms(datetime.now(UTC))
+
+
+def new_execution_id() -> str:
+    """Time-ordered unique id (nanosecond clock + randomness): sorting ids sorts runs."""
+    return f"{time.time_ns():016x}{secrets.token_hex(4)}"
 
 
 def make_product_id(chain: str, chain_product_id: str) -> str:

@@ -10,7 +10,6 @@ write is an idempotent upsert).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +26,7 @@ from core.domain import (
     PriceObservation,
     Product,
     ScrapeError,
+    new_execution_id,
     to_utc_ms,
     utcnow,
 )
@@ -96,7 +96,7 @@ class MongoProductStore:
     # executions ---------------------------------------------------------------------------
     async def start_execution(self, source: str, kind: str, note: str | None = None) -> Execution:
         execution = Execution(
-            id=uuid.uuid4().hex, source=source, kind=kind, started_at=utcnow(), note=note
+            id=new_execution_id(), source=source, kind=kind, started_at=utcnow(), note=note
         )
         await self.record_execution(execution)
         return execution
@@ -137,7 +137,11 @@ class MongoProductStore:
 
     async def list_executions(self, limit: int = 20, source: str | None = None) -> list[Execution]:
         query = {"source": source} if source else {}
-        cursor = self.db.executions.find(query).sort("started_at", DESCENDING).limit(limit)
+        cursor = (
+            self.db.executions.find(query)
+            .sort([("started_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+        )
         return [_execution(doc) async for doc in cursor]
 
     async def _add_counts(self, execution_id: str, counts: ExecutionCounts) -> None:

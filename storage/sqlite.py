@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from core.domain import (
     PriceObservation,
     Product,
     ScrapeError,
+    new_execution_id,
     utcnow,
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
@@ -84,7 +84,7 @@ class SqliteProductStore:
     # executions ---------------------------------------------------------------------------
     async def start_execution(self, source: str, kind: str, note: str | None = None) -> Execution:
         execution = Execution(
-            id=uuid.uuid4().hex, source=source, kind=kind, started_at=utcnow(), note=note
+            id=new_execution_id(), source=source, kind=kind, started_at=utcnow(), note=note
         )
         await self.db.execute(
             "INSERT INTO executions(id, source, kind, started_at, status, note) "
@@ -140,7 +140,8 @@ class SqliteProductStore:
     async def list_executions(self, limit: int = 20, source: str | None = None) -> list[Execution]:
         where, params = ("WHERE source = ?", [source]) if source else ("", [])
         rows = await self._fetchall(
-            f"SELECT * FROM executions {where} ORDER BY started_at DESC LIMIT ?", [*params, limit]
+            f"SELECT * FROM executions {where} ORDER BY started_at DESC, id DESC LIMIT ?",
+            [*params, limit],
         )
         return [_execution(row) for row in rows]
 

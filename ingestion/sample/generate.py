@@ -751,7 +751,7 @@ def _money(value: float) -> Decimal:
 
 def _shelf_price(value: float) -> Decimal:
     """Prices end in 5 or 9 cents more often than not, as on real shelves."""
-    cents = int(round(value * 100))
+    cents = round(value * 100)
     if cents > 100:
         cents = cents - cents % 10 + (5 if cents % 10 < 7 else 9)
     return Decimal(cents) / 100

@@ -136,6 +136,8 @@ class BatchPlan:
         """Put a dated price into the history; True when it records a change of price."""
         points = self.histories.setdefault(product_id, [])
         index = bisect.bisect_right(points, at, key=lambda point: point[0])
+        if index and points[index - 1] == (at, price):
+            return False  # already recorded
         if index and points[index - 1][0] == at:
             # A different price at the very same instant corrects that observation.
             del points[index - 1]

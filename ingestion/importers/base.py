@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from pydantic import ValidationError
+
 from core.errors import ImportFormatError, InputError
 from ingestion.parsing import date_from_filename
 from ingestion.records import Record, Rejection, RowRejected
@@ -103,19 +105,18 @@ def guarded(chain: str, location: str, excerpt: object, build: Callable[[], Reco
             expected=exc.expected,
             excerpt=str(excerpt)[:300],
         )
-    except ValueError as exc:  # pydantic ValidationError is a ValueError
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
         return Rejection(
             chain=chain,
             reason="invalid_record",
-            message=_first_line(str(exc)),
+            message=f"Invalid record: {problems}."[:500],
             location=location,
             excerpt=str(excerpt)[:300],
         )
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines[:3])[:300]
 
 
 def _check_file(path: Path) -> None:

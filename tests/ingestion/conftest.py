@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.settings import Settings
+from storage.sqlite import SqliteProductStore
+
+
+@pytest.fixture
+async def sqlite_store(settings: Settings) -> AsyncIterator[SqliteProductStore]:
+    store = SqliteProductStore(settings.sqlite_path)
+    await store.initialize()
+    yield store
+    await store.close()

@@ -1,4 +1,4 @@
-"""Reader for SuperSmart's own JSONL product format (documented in docs/product-format.md).
+"""Reader for SuperSmart's own JSONL product format (documented in the README).
 
 One product per line, with the fields of `core.domain.Product`, plus an optional
 `price_history`: a list of `{"observed_at": "2026-10-01", "price": "1.95"}` giving earlier prices.

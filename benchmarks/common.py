@@ -1,0 +1,60 @@
+"""Helpers shared by the benchmark scripts: timing percentiles, tables, JSON results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).with_name("results")
+
+
+async def latencies_ms(
+    call: Callable[[Any], Awaitable[object]], args: Sequence[Any]
+) -> list[float]:
+    timings = []
+    for arg in args:
+        start = time.perf_counter()
+        await call(arg)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    cut = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50": round(cut[49], 4), "p95": round(cut[94], 4), "n": len(ordered)}
+
+
+def machine() -> dict[str, object]:
+    import os
+
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "threads": 1,
+    }
+
+
+def write_results(name: str, payload: dict[str, Any], output: Path | None) -> Path:
+    path = output or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column == columns[0] else "right")
+    for row in rows:
+        table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(table)

@@ -1,0 +1,3 @@
+"""Telegram and WhatsApp adapters over the chat service (issue #8).
+
+Not built yet: this package holds nothing until its issue lands."""

@@ -280,14 +280,20 @@ class MongoProductStore:
         return int(await self.db.products.count_documents(_filters(chain, ())))
 
     async def categories(self, chain: str | None = None) -> list[CategoryCount]:
-        counts: dict[tuple[str, str], int] = {}
-        async for doc in self.db.products.find(_filters(chain, ()), {"chain": 1, "category": 1}):
-            key = (doc["chain"], doc.get("category") or "")
-            counts[key] = counts.get(key, 0) + 1
-        return [
-            CategoryCount(c, tuple(cat.split(CATEGORY_SEP)) if cat else (), n)
-            for (c, cat), n in sorted(counts.items())
+        pipeline: list[Doc] = [
+            {"$match": _filters(chain, ())},
+            {"$group": {"_id": {"chain": "$chain", "category": "$category"}, "n": {"$sum": 1}}},
         ]
+        rows = [doc async for doc in await self.db.products.aggregate(pipeline)]
+        found = [
+            CategoryCount(
+                row["_id"]["chain"],
+                tuple(row["_id"]["category"].split(CATEGORY_SEP)) if row["_id"]["category"] else (),
+                row["n"],
+            )
+            for row in rows
+        ]
+        return sorted(found, key=lambda c: (c.chain, c.path))
 
     async def price_history(self, product_id: str) -> list[PriceObservation]:
         cursor = self.db.price_observations.find({"product_id": product_id}).sort(
@@ -338,22 +344,44 @@ class MongoProductStore:
         return [ScrapeError.model_validate(doc) async for doc in cursor]
 
     async def stats(self) -> list[ChainStats]:
-        per_product: dict[str, int] = {}
-        async for doc in self.db.price_observations.find({}, {"product_id": 1}):
-            per_product[doc["product_id"]] = per_product.get(doc["product_id"], 0) + 1
-        chains: dict[str, list[Any]] = {}
-        async for doc in self.db.products.find({}, {"chain": 1, "observed_at": 1}):
-            entry = chains.setdefault(doc["chain"], [0, 0, 0, None])
-            n = per_product.get(doc["_id"], 0)
-            entry[0] += 1
-            entry[1] += n
-            entry[2] += int(n > 1)
-            seen = to_utc_ms(doc["observed_at"])
-            entry[3] = seen if entry[3] is None or seen > entry[3] else entry[3]
-        return [
-            ChainStats(chain, products, observations, changed, last)
-            for chain, (products, observations, changed, last) in sorted(chains.items())
-        ]
+        products = await self.db.products.aggregate(
+            [
+                {
+                    "$group": {
+                        "_id": "$chain",
+                        "products": {"$sum": 1},
+                        "last": {"$max": "$observed_at"},
+                    }
+                }
+            ]
+        )
+        history = await self.db.price_observations.aggregate(
+            [
+                {"$group": {"_id": "$product_id", "chain": {"$first": "$chain"}, "n": {"$sum": 1}}},
+                {
+                    "$group": {
+                        "_id": "$chain",
+                        "observations": {"$sum": "$n"},
+                        "changed": {"$sum": {"$cond": [{"$gt": ["$n", 1]}, 1, 0]}},
+                    }
+                },
+            ]
+        )
+        per_chain = {doc["_id"]: doc async for doc in history}
+        chains = [doc async for doc in products]
+        return sorted(
+            (
+                ChainStats(
+                    chain=doc["_id"],
+                    products=doc["products"],
+                    price_observations=per_chain.get(doc["_id"], {}).get("observations", 0),
+                    products_with_price_changes=per_chain.get(doc["_id"], {}).get("changed", 0),
+                    last_observed_at=to_utc_ms(doc["last"]) if doc.get("last") else None,
+                )
+                for doc in chains
+            ),
+            key=lambda stats: stats.chain,
+        )
 
     async def _products(
         self,

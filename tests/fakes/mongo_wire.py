@@ -53,6 +53,11 @@ class FakeMongoServer:
         async def stop() -> None:
             assert self._server is not None
             self._server.close()
+            current = asyncio.current_task()
+            connections = [t for t in asyncio.all_tasks() if t is not current]
+            for task in connections:
+                task.cancel()
+            await asyncio.gather(*connections, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -152,6 +152,9 @@ class ExecutionCounts(BaseModel):
         )
 
 
+COUNT_FIELDS = tuple(ExecutionCounts.model_fields)
+
+
 class Execution(BaseModel):
     """One scrape or import run."""
 

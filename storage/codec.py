@@ -37,6 +37,13 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[0-9a-z]+")
 
 
+CATEGORY_SEP = " > "  # how a category path is kept as one string ("Carne > Vacuno")
+
+
+def to_float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def encode_ts(value: datetime) -> str:
     """Fixed-width UTC ISO text, so string order is time order."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from core.domain import (
+    COUNT_FIELDS,
     Execution,
     ExecutionCounts,
     ExecutionStatus,
@@ -32,17 +34,16 @@ from core.domain import (
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
 from storage.base import CategoryCount, ChainStats
-from storage.codec import decode_money, fold, search_terms
+from storage.batching import BatchedWrites
+from storage.codec import CATEGORY_SEP, decode_money, fold, search_terms, to_float
 from storage.versioning import BatchPlan, StoredState
 
-CATEGORY_SEP = " > "
-_COUNT_FIELDS = tuple(ExecutionCounts.model_fields)
 _WORD = re.compile(r"[0-9a-z]+")
 
 Doc = dict[str, Any]
 
 
-class MongoProductStore:
+class MongoProductStore(BatchedWrites):
     """Product store in a MongoDB database (one collection per record type)."""
 
     def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
@@ -146,27 +147,13 @@ class MongoProductStore:
 
     async def _add_counts(self, execution_id: str, counts: ExecutionCounts) -> None:
         await self.db.executions.update_one(
-            {"_id": execution_id}, {"$inc": {name: getattr(counts, name) for name in _COUNT_FIELDS}}
+            {"_id": execution_id}, {"$inc": {name: getattr(counts, name) for name in COUNT_FIELDS}}
         )
 
     # writes -------------------------------------------------------------------------------
-    async def upsert_products(
-        self, execution_id: str, products: Sequence[Product]
-    ) -> ExecutionCounts:
-        plan = await self._plan(execution_id, [p.id for p in products])
-        for product in products:
-            plan.upsert(product)
-        await self._apply(plan)
-        return plan.counts
-
-    async def add_price_observations(
-        self, execution_id: str, observations: Sequence[PriceObservation]
-    ) -> ExecutionCounts:
-        plan = await self._plan(execution_id, [o.product_id for o in observations])
-        for obs in sorted(observations, key=lambda o: o.observed_at):
-            plan.observe_price(obs)
-        await self._apply(plan)
-        return plan.counts
+    def _atomic(self) -> AbstractAsyncContextManager[None]:
+        # A standalone server has no multi-document transactions (see the module docstring).
+        return nullcontext()
 
     async def record_errors(self, execution_id: str, errors: Sequence[ScrapeError]) -> None:
         if not errors:
@@ -237,7 +224,7 @@ class MongoProductStore:
                             **key,
                             "chain": pid.split(":", 1)[0],
                             "price": float(obs.price),
-                            "reference_price": _float(obs.reference_price),
+                            "reference_price": to_float(obs.reference_price),
                             "execution_id": plan.execution_id,
                         },
                         upsert=True,
@@ -248,9 +235,6 @@ class MongoProductStore:
         await self._add_counts(plan.execution_id, plan.counts)
 
     # reads --------------------------------------------------------------------------------
-    async def get_product(self, product_id: str) -> Product | None:
-        return (await self.get_products([product_id])).get(product_id)
-
     async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         found: dict[str, Product] = {}
         ids = list(dict.fromkeys(product_ids))
@@ -411,7 +395,7 @@ def _product_write(
         "ean": product.ean,
         "category": CATEGORY_SEP.join(product.category_path),
         "price": float(product.price),
-        "reference_price": _float(product.reference_price),
+        "reference_price": to_float(product.reference_price),
         "reference_unit": product.reference_unit.value if product.reference_unit else None,
         "data": product.model_dump_json(),
         "content_hash": digest,
@@ -456,10 +440,6 @@ def _filters(chain: str | None, category_prefix: Sequence[str]) -> Doc:
     return query
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _execution(doc: Doc) -> Execution:
     return Execution(
         id=doc["_id"],
@@ -468,6 +448,6 @@ def _execution(doc: Doc) -> Execution:
         started_at=doc["started_at"],
         finished_at=doc.get("finished_at"),
         status=ExecutionStatus(doc["status"]),
-        counts=ExecutionCounts(**{name: doc.get(name, 0) for name in _COUNT_FIELDS}),
+        counts=ExecutionCounts(**{name: doc.get(name, 0) for name in COUNT_FIELDS}),
         note=doc.get("note"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from core.domain import (
+    COUNT_FIELDS,
     Execution,
     ExecutionCounts,
     ExecutionStatus,
@@ -23,15 +25,13 @@ from core.domain import (
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
 from storage.base import CategoryCount, ChainStats
-from storage.codec import decode_money, decode_ts, encode_ts, search_terms
+from storage.batching import BatchedWrites
+from storage.codec import CATEGORY_SEP, decode_money, decode_ts, encode_ts, search_terms, to_float
 from storage.sqlite_schema import SCHEMA, SCHEMA_VERSION
 from storage.versioning import BatchPlan, StoredState
 
-CATEGORY_SEP = " > "
-_COUNT_FIELDS = tuple(ExecutionCounts.model_fields)
 
-
-class SqliteProductStore:
+class SqliteProductStore(BatchedWrites):
     """Product store in one SQLite file. One writer at a time; readers never block (WAL)."""
 
     def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
@@ -119,8 +119,8 @@ class SqliteProductStore:
         counts = execution.counts
         await self.db.execute(
             f"INSERT OR REPLACE INTO executions(id, source, kind, started_at, finished_at, status, "
-            f"note, {', '.join(_COUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, "
-            f"{', '.join('?' * len(_COUNT_FIELDS))})",
+            f"note, {', '.join(COUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, "
+            f"{', '.join('?' * len(COUNT_FIELDS))})",
             (
                 execution.id,
                 execution.source,
@@ -129,7 +129,7 @@ class SqliteProductStore:
                 encode_ts(execution.finished_at) if execution.finished_at else None,
                 execution.status,
                 execution.note,
-                *(getattr(counts, name) for name in _COUNT_FIELDS),
+                *(getattr(counts, name) for name in COUNT_FIELDS),
             ),
         )
 
@@ -146,32 +146,15 @@ class SqliteProductStore:
         return [_execution(row) for row in rows]
 
     async def _add_counts(self, execution_id: str, counts: ExecutionCounts) -> None:
-        assignments = ", ".join(f"{name} = {name} + ?" for name in _COUNT_FIELDS)
+        assignments = ", ".join(f"{name} = {name} + ?" for name in COUNT_FIELDS)
         await self.db.execute(
             f"UPDATE executions SET {assignments} WHERE id = ?",
-            [*(getattr(counts, name) for name in _COUNT_FIELDS), execution_id],
+            [*(getattr(counts, name) for name in COUNT_FIELDS), execution_id],
         )
 
     # writes -------------------------------------------------------------------------------
-    async def upsert_products(
-        self, execution_id: str, products: Sequence[Product]
-    ) -> ExecutionCounts:
-        async with _transaction(self.db):
-            plan = await self._plan(execution_id, [p.id for p in products])
-            for product in products:
-                plan.upsert(product)
-            await self._apply(plan)
-        return plan.counts
-
-    async def add_price_observations(
-        self, execution_id: str, observations: Sequence[PriceObservation]
-    ) -> ExecutionCounts:
-        async with _transaction(self.db):
-            plan = await self._plan(execution_id, [o.product_id for o in observations])
-            for obs in sorted(observations, key=lambda o: o.observed_at):
-                plan.observe_price(obs)
-            await self._apply(plan)
-        return plan.counts
+    def _atomic(self) -> AbstractAsyncContextManager[None]:
+        return _transaction(self.db)
 
     async def record_errors(self, execution_id: str, errors: Sequence[ScrapeError]) -> None:
         if not errors:
@@ -248,7 +231,7 @@ class SqliteProductStore:
                     p.ean,
                     CATEGORY_SEP.join(p.category_path),
                     float(p.price),
-                    _float(p.reference_price),
+                    to_float(p.reference_price),
                     p.reference_unit,
                     p.model_dump_json(),
                     w.content_hash,
@@ -291,7 +274,7 @@ class SqliteProductStore:
                     pid,
                     encode_ts(at),
                     float(obs.price),
-                    _float(obs.reference_price),
+                    to_float(obs.reference_price),
                     plan.execution_id,
                 )
                 for (pid, at), obs in plan.observations.items()
@@ -327,9 +310,6 @@ class SqliteProductStore:
         )
 
     # reads --------------------------------------------------------------------------------
-    async def get_product(self, product_id: str) -> Product | None:
-        return (await self.get_products([product_id])).get(product_id)
-
     async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         found: dict[str, Product] = {}
         for chunk in _chunks(list(dict.fromkeys(product_ids)), 500):
@@ -484,10 +464,6 @@ class _transaction:
         await self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -519,6 +495,6 @@ def _execution(row: aiosqlite.Row) -> Execution:
         started_at=decode_ts(row["started_at"]),
         finished_at=decode_ts(row["finished_at"]) if row["finished_at"] else None,
         status=ExecutionStatus(row["status"]),
-        counts=ExecutionCounts(**{name: row[name] for name in _COUNT_FIELDS}),
+        counts=ExecutionCounts(**{name: row[name] for name in COUNT_FIELDS}),
         note=row["note"],
     )

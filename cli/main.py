@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from cli import demo, importing, store
+from cli.runtime import err_console
 from core.settings import Settings
 
 app = typer.Typer(
@@ -25,8 +27,15 @@ def main(
     ),
 ) -> None:
     """Settings come from SUPERSMART_* environment variables (and .env); see the README."""
-    overrides = {"data_dir": data_dir} if data_dir else {}
-    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings()
+        ctx.obj = settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "SUPERSMART_" + "__".join(str(part).upper() for part in error["loc"])
+            err_console.print(f"[bold red]Invalid setting[/] {name}: {error['msg']}")
+        err_console.print("Fix the environment variable (or .env file) named above.")
+        raise typer.Exit(2) from None
 
 
 app.command("import")(importing.import_file)

@@ -43,3 +43,9 @@ def run_with_store(settings: Settings, job: Callable[[ProductStore], Awaitable[T
     except SuperSmartError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]Stopped.[/] What was stored so far is kept and the run is recorded as "
+            "'aborted'; run the same command again to finish it."
+        )
+        raise typer.Exit(130) from None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -451,17 +451,27 @@ class SqliteProductStore(BatchedWrites):
         ]
 
 
-class _transaction:
-    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error: one batch, all or nothing."""
+@asynccontextmanager
+async def _transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error: one batch, all or nothing.
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-
-    async def __aenter__(self) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
-
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        await self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+    Cancellation (Ctrl-C) can land while a statement is still queued in aiosqlite's thread; the
+    statement runs anyway, so a transaction it opened must be rolled back here, or the next
+    writes (the execution marked 'aborted') would be lost inside it.
+    """
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        await db.execute("SELECT 1")  # queued after BEGIN: once it returns, BEGIN has run
+        if db.in_transaction:
+            await db.execute("ROLLBACK")
+        raise
+    try:
+        yield
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -88,3 +88,13 @@ def test_demo_loads_the_sample_catalogue_and_shows_comparisons(run: Invoke) -> N
     # Idempotent: a second demo imports nothing new.
     code, out = run("demo")
     assert code == 0 and "0 new, 0 updated, 0 price changes" in out
+
+
+def test_an_invalid_setting_names_the_variable(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPERSMART_IMPORTS__BATCH_SIZE", "0")
+
+    code, out = run("store", "stats")
+
+    assert code == 2 and "SUPERSMART_IMPORTS__BATCH_SIZE" in out and "greater than" in out

@@ -1,4 +1,5 @@
-"""An import killed with SIGKILL midway leaves a consistent store; running it again completes it."""
+"""An import killed midway (SIGKILL, or Ctrl-C) leaves a consistent store; running it again
+completes it."""
 
 from __future__ import annotations
 
@@ -61,18 +62,42 @@ def _import(data_dir: Path, catalogue: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _start_and_stop(data_dir: Path, catalogue: Path, how: signal.Signals) -> int:
+    process = _import(data_dir, catalogue)
+    deadline = time.monotonic() + 120
+    db = data_dir / "supersmart.db"
+    while _stored(db) < 3 * BATCH and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    process.send_signal(how)
+    process.wait(timeout=60)
+    return process.returncode
+
+
+async def test_ctrl_c_records_an_aborted_run_and_keeps_what_was_stored(
+    settings: Settings, tmp_path: Path
+) -> None:
+    catalogue = tmp_path / "big.jsonl"
+    _write_catalogue(catalogue)
+
+    code = _start_and_stop(settings.data_dir, catalogue, signal.SIGINT)
+
+    assert code == 130, "the import finished before it could be interrupted"
+    store = SqliteProductStore(settings.sqlite_path)
+    await store.initialize()
+    aborted = (await store.list_executions())[0]
+    stored = await store.count_products()
+    assert aborted.status is ExecutionStatus.ABORTED and aborted.finished_at is not None
+    assert 0 < stored < PRODUCTS and aborted.counts.new == stored
+    await store.close()
+
+
 async def test_sigkill_midway_then_rerun(settings: Settings, tmp_path: Path) -> None:
     catalogue = tmp_path / "big.jsonl"
     _write_catalogue(catalogue)
     db = settings.sqlite_path
 
-    process = _import(settings.data_dir, catalogue)
-    deadline = time.monotonic() + 120
-    while _stored(db) < 3 * BATCH and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    code = _start_and_stop(settings.data_dir, catalogue, signal.SIGKILL)
+    assert code == -signal.SIGKILL, "the import finished before it could be killed"
 
     store = SqliteProductStore(db)
     await store.initialize()

@@ -35,7 +35,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: setup-dev
-	$(BIN)/python -m benchmarks.store
+	$(BIN)/python benchmarks/store.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 """Store benchmark: import throughput and look-up latency, as ratios to same-run baselines.
 
-    python -m benchmarks.store [--csv PATH] [--lookups 500] [--output FILE]
+    python benchmarks/store.py [--csv PATH] [--lookups 500] [--output FILE]
 
 Import throughput is compared with just parsing the same file (the baseline: what reading
 costs without storing); look-up latencies (by id, full-text, price history) with a primary-key
@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python benchmarks/store.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import latencies_ms, machine, percentiles, print_table, write_results
 from core.settings import Settings

@@ -1,3 +1,5 @@
+"""Fixtures for the ingestion tests: an initialised SQLite store under the test's data dir."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

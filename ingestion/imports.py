@@ -154,9 +154,10 @@ class FileImport:
             else:
                 rejections.append(record)
 
-        if self._lake:
-            self._lake.append_products(execution_id, products)
-        summary.counts += await self._store.upsert_products(execution_id, products)
+        if products:
+            if self._lake:
+                self._lake.append_products(execution_id, products)
+            summary.counts += await self._store.upsert_products(execution_id, products)
 
         if prices:
             known = await self._store.get_products([p.observation.product_id for p in prices])

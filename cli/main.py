@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import demo, importing, store
+from cli import demo, importing, scrape, store
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -40,6 +40,8 @@ def main(
 
 app.command("import")(importing.import_file)
 app.command("demo")(demo.demo)
+app.command("scrape")(scrape.scrape)
+app.command("testshop")(scrape.testshop)
 app.add_typer(store.app, name="store")
 
 if __name__ == "__main__":

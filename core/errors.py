@@ -10,6 +10,7 @@ Boundaries (CLI, API, bots) translate these into their own shape; nothing else c
     ├── InputError              a file, row or request the user gave us is unusable
     │   └── ImportFormatError   a file does not match the format it was imported as
     ├── NotFoundError           a product, execution or file that was asked for does not exist
+    ├── RunInProgressError      a job that runs one at a time (a scrape) is already running
     └── StoreError              the product store failed or cannot be reached
         └── StoreUnavailableError
 """
@@ -35,6 +36,10 @@ class ImportFormatError(InputError):
 
 class NotFoundError(SuperSmartError):
     """Something that was asked for by id or path does not exist."""
+
+
+class RunInProgressError(SuperSmartError):
+    """A job that must run one at a time is already running."""
 
 
 class StoreError(SuperSmartError):

@@ -57,6 +57,49 @@ class ImportSettings(BaseModel):
     )
 
 
+class ScrapeSettings(BaseModel):
+    """How scrapers treat supermarket sites (politeness) and when a run counts as degraded."""
+
+    user_agent: str = Field(
+        "SuperSmartBot/0.1 (+https://github.com/supersmart-es/supersmart; price comparison)",
+        description="User-Agent sent to every site: says who we are and where to read more.",
+    )
+    concurrency: int = Field(4, ge=1, le=32, description="Requests in flight per host at most.")
+    delay_s: float = Field(0.5, ge=0, description="Minimum pause between requests to a host.")
+    timeout_s: float = Field(15.0, gt=0, description="Seconds before a request counts as hung.")
+    retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx, timeouts, resets.")
+    backoff_s: float = Field(1.0, ge=0, description="First retry wait; doubles each retry.")
+    max_wait_s: float = Field(
+        60.0, ge=0, description="Longest wait for one retry, a site's Retry-After included."
+    )
+    respect_robots: bool = Field(True, description="Honour each site's robots.txt.")
+    max_products: int | None = Field(
+        None, ge=1, description="Stop each chain after this many products (for trial runs)."
+    )
+    batch_size: int = Field(50, ge=1, description="Products stored per write during a scrape.")
+    degraded_error_rate: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Share of products with errors above which a run is marked 'degraded'.",
+    )
+    render_pages: bool = Field(
+        True,
+        description="Use the browser (Playwright + Chromium) for chains whose pages need "
+        "JavaScript; false fetches their HTML over plain HTTP.",
+    )
+    chromium_path: Path = Field(
+        Path("/usr/lib/chromium/chromium"), description="Chromium binary (Debian's `chromium`)."
+    )
+    base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-chain site address overrides, e.g. {"dia": "http://127.0.0.1:8765/dia"}.',
+    )
+    abort_poll_s: float = Field(
+        1.0, gt=0, description="How often a running scrape checks for an abort request."
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in SuperSmart."""
 
@@ -73,6 +116,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     datalake: DataLakeSettings = Field(default_factory=DataLakeSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    scrape: ScrapeSettings = Field(default_factory=ScrapeSettings)
 
     @property
     def sqlite_path(self) -> Path:

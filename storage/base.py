@@ -62,6 +62,11 @@ class ProductStore(Protocol):
     async def interrupt_stale_executions(self, source: str) -> int:
         """Mark executions of `source` still 'running' as 'interrupted'; return how many."""
 
+    async def request_abort(self, source: str | None = None) -> int:
+        """Ask running executions (of `source`, or all) to stop; return how many were asked."""
+
+    async def abort_requested(self, execution_id: str) -> bool: ...
+
     async def record_execution(self, execution: Execution) -> None:
         """Write an execution record exactly as given (used to restore from the data lake)."""
 

@@ -102,6 +102,17 @@ class MongoProductStore(BatchedWrites):
         await self.record_execution(execution)
         return execution
 
+    async def request_abort(self, source: str | None = None) -> int:
+        query: Doc = {"status": ExecutionStatus.RUNNING.value}
+        if source:
+            query["source"] = source
+        result = await self.db.executions.update_many(query, {"$set": {"abort_requested": True}})
+        return int(result.matched_count)
+
+    async def abort_requested(self, execution_id: str) -> bool:
+        doc = await self.db.executions.find_one({"_id": execution_id}, {"abort_requested": 1})
+        return bool(doc and doc.get("abort_requested"))
+
     async def record_execution(self, execution: Execution) -> None:
         doc = execution.model_dump(exclude={"id", "counts"})
         doc.update(execution.counts.model_dump())

@@ -27,7 +27,7 @@ from core.errors import NotFoundError, StoreError, StoreUnavailableError
 from storage.base import CategoryCount, ChainStats
 from storage.batching import BatchedWrites
 from storage.codec import CATEGORY_SEP, decode_money, decode_ts, encode_ts, search_terms, to_float
-from storage.sqlite_schema import SCHEMA, SCHEMA_VERSION
+from storage.sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from storage.versioning import BatchPlan, StoredState
 
 
@@ -56,6 +56,10 @@ class SqliteProductStore(BatchedWrites):
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.executescript(SCHEMA)
+        for table, column, definition in MIGRATIONS:
+            async with db.execute(f"PRAGMA table_info({table})") as cursor:
+                if column not in {row[1] for row in await cursor.fetchall()}:
+                    await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         await db.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -114,6 +118,20 @@ class SqliteProductStore(BatchedWrites):
             (ExecutionStatus.INTERRUPTED, encode_ts(utcnow()), source, ExecutionStatus.RUNNING),
         )
         return cursor.rowcount
+
+    async def request_abort(self, source: str | None = None) -> int:
+        where = "status = ?" + (" AND source = ?" if source else "")
+        cursor = await self.db.execute(
+            f"UPDATE executions SET abort_requested = 1 WHERE {where}",
+            [ExecutionStatus.RUNNING, *([source] if source else [])],
+        )
+        return cursor.rowcount
+
+    async def abort_requested(self, execution_id: str) -> bool:
+        row = await self._fetchone(
+            "SELECT abort_requested FROM executions WHERE id = ?", (execution_id,)
+        )
+        return bool(row and row[0])
 
     async def record_execution(self, execution: Execution) -> None:
         counts = execution.counts

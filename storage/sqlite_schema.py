@@ -1,6 +1,6 @@
 """SQLite schema of the embedded store (FTS5 with accent folding, WAL)."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS executions (
     unchanged INTEGER NOT NULL DEFAULT 0,
     price_changes INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0,
-    note TEXT
+    note TEXT,
+    abort_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_source ON executions(source, started_at);
 
@@ -84,3 +85,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
     tokenize = "unicode61 remove_diacritics 2"
 );
 """
+
+# Columns added after a table first shipped: (table, column, definition). Applied when missing.
+MIGRATIONS = (("executions", "abort_requested", "INTEGER NOT NULL DEFAULT 0"),)

@@ -254,3 +254,17 @@ async def test_stats_count_products_and_price_changes_per_chain(store: ProductSt
     assert stats["mercadona"].products_with_price_changes == 1
     assert stats["dia"].products_with_price_changes == 0
     assert stats["mercadona"].last_observed_at == day("2026-11-09")
+
+
+async def test_abort_requests_reach_running_executions_only(store: ProductStore) -> None:
+    running = await store.start_execution("dia", "scrape")
+    other = await store.start_execution("consum", "scrape")
+    done = await store.start_execution("dia", "scrape")
+    await store.finish_execution(done.id, ExecutionStatus.COMPLETED)
+
+    assert await store.request_abort("dia") == 1
+    assert await store.abort_requested(running.id)
+    assert not await store.abort_requested(other.id)
+    assert not await store.abort_requested(done.id)
+    assert await store.request_abort() == 2  # no source: every running execution
+    assert await store.abort_requested(other.id)

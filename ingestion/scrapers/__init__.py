@@ -1,0 +1,1 @@
+"""Supermarket adapters, one module per chain; `registry.discover_scrapers()` finds them."""

@@ -36,6 +36,7 @@ test: lint
 
 bench: setup-dev
 	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/scrape.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -16,9 +16,10 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from core.domain import Product
+from ingestion.records import RowRejected
 
 
-class SiteChanged(Exception):
+class SiteChanged(RowRejected):
     """A payload lacks what the adapter expects: a field, a block, or valid syntax."""
 
     def __init__(
@@ -29,11 +30,7 @@ class SiteChanged(Exception):
         expected: str | None = None,
         excerpt: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.field = field
-        self.expected = expected
+        super().__init__(reason, message, field, expected)
         self.excerpt = excerpt
 
 

@@ -61,3 +61,27 @@ async def test_a_line_torn_by_a_crash_is_skipped(settings: Settings, fixtures: P
 
     records = DataLake(settings.datalake_path).replay(summary.execution.id)
     assert len(records.products) == 4
+
+
+async def test_a_database_from_before_abort_requests_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the executions table as first shipped
+        old.execute(
+            "CREATE TABLE executions (id TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT "
+            "NULL, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, seen INTEGER "
+            "NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT "
+            "0, unchanged INTEGER NOT NULL DEFAULT 0, price_changes INTEGER NOT NULL DEFAULT 0, "
+            "errors INTEGER NOT NULL DEFAULT 0, note TEXT)"
+        )
+        old.execute(
+            "INSERT INTO executions(id, source, kind, started_at, status) VALUES "
+            "('x', 'dia', 'scrape', '2026-11-01T00:00:00.000000+00:00', 'running')"
+        )
+    store = SqliteProductStore(path)
+    await store.initialize()
+
+    assert await store.request_abort("dia") == 1
+    assert await store.abort_requested("x")
+    await store.close()

@@ -78,10 +78,17 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
+        state = self.shop.state
+        state.begin(urlsplit(self.path).path, self.headers.get("User-Agent", ""))
+        try:
+            self._get()
+        finally:
+            state.end()
+
+    def _get(self) -> None:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query))
         state = self.shop.state
-        state.count(parts.path)
         if parts.path == "/robots.txt":
             return self._send(200, "text/plain", ROBOTS)
         if parts.path == "/_shop":

@@ -54,6 +54,9 @@ class ShopState:
                     shelf[product.chain_product_id] = product
         self._faults: dict[tuple[str, str], Fault] = {}
         self.requests: defaultdict[str, int] = defaultdict(int)
+        self.user_agents: set[str] = set()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests served at once: shows a client's politeness
         self.latency_s = 0.0
         self.hang_s = 30.0
 
@@ -94,6 +97,13 @@ class ShopState:
         with self._lock:
             return self.products.get(chain, {}).get(product_id)
 
-    def count(self, path: str) -> None:
+    def begin(self, path: str, user_agent: str) -> None:
         with self._lock:
             self.requests[path] += 1
+            self.user_agents.add(user_agent)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1

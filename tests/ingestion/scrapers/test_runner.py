@@ -229,3 +229,29 @@ async def test_product_cap_for_trial_runs(
     [run] = await _scrape(make_job, shop, ["alcampo"], scrape=capped)
     assert run.execution.status is ExecutionStatus.COMPLETED
     assert await store.count_products("alcampo") == 4
+
+
+async def test_requests_stay_within_the_per_host_cap_and_say_who_we_are(
+    make_job: MakeJob, shop: TestShop, scrape_settings: ScrapeSettings
+) -> None:
+    shop.state.latency_s = 0.05
+    polite = scrape_settings.model_copy(update={"concurrency": 2})
+
+    await _scrape(make_job, shop, ["mercadona"], scrape=polite)
+
+    assert shop.state.max_in_flight == 2  # concurrent, never beyond the cap
+    assert shop.state.user_agents == {polite.user_agent}
+    assert "SuperSmartBot" in polite.user_agent
+
+
+async def test_the_delay_spaces_requests_to_a_host(
+    make_job: MakeJob, shop: TestShop, scrape_settings: ScrapeSettings
+) -> None:
+    import time
+
+    paced = scrape_settings.model_copy(update={"delay_s": 0.05, "concurrency": 4})
+    started = time.monotonic()
+    await _scrape(make_job, shop, ["alcampo"], scrape=paced)
+    requests = sum(n for path, n in shop.state.requests.items() if path.startswith("/alcampo"))
+
+    assert time.monotonic() - started >= 0.05 * (requests - 1)

@@ -100,6 +100,40 @@ class ScrapeSettings(BaseModel):
     )
 
 
+class RetrievalSettings(BaseModel):
+    """How products are turned into passages, embedded, indexed and searched."""
+
+    embedder: Literal["use", "sentence-transformers", "hash"] = Field(
+        "use",
+        description="'use': the packaged multilingual Universal Sentence Encoder (default); "
+        "'sentence-transformers': a local model directory (`model_path`); 'hash': a "
+        "deterministic character n-gram embedder (tests, or no model at all).",
+    )
+    model_path: Path | None = Field(
+        None, description="Local sentence-transformers model folder (never downloaded)."
+    )
+    metric: Literal["cosine", "ip", "l2"] = Field(
+        "cosine", description="Vector similarity: cosine (normalised inner product), raw inner "
+        "product, or Euclidean (L2) distance.",
+    )
+    mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Ranking: dense and lexical fused (RRF), or one of them alone."
+    )
+    threads: int = Field(1, ge=1, description="Threads for embedding and FAISS (1 is fastest "
+                         "on 2 shared cores, measured).")
+    chunk_chars: int = Field(400, ge=50, description="Longest extra passage (ingredients, "
+                             "instructions), in characters.")
+    chunk_overlap: int = Field(80, ge=0, description="Characters shared by consecutive chunks.")
+    candidates: int = Field(50, ge=1, description="Passages each ranking contributes to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    min_similarity: float = Field(
+        0.35, ge=-1, le=1, description="Hybrid mode, when no word of the question matches: "
+        "the cosine similarity a passage needs to be returned at all.",
+    )
+    index_path: Path | None = Field(None, description="Index folder. Default: <data_dir>/index.")
+    keep_versions: int = Field(3, ge=1, description="Index versions kept on disk (rollback).")
+
+
 class Settings(BaseSettings):
     """Everything configurable in SuperSmart."""
 
@@ -117,6 +151,7 @@ class Settings(BaseSettings):
     datalake: DataLakeSettings = Field(default_factory=DataLakeSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     scrape: ScrapeSettings = Field(default_factory=ScrapeSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
 
     @property
     def sqlite_path(self) -> Path:
@@ -125,6 +160,10 @@ class Settings(BaseSettings):
     @property
     def datalake_path(self) -> Path:
         return self.datalake.path or self.data_dir / "datalake"
+
+    @property
+    def index_path(self) -> Path:
+        return self.retrieval.index_path or self.data_dir / "index"
 
     @property
     def store_backend(self) -> Literal["sqlite", "mongodb"]:

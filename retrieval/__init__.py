@@ -1,3 +1,2 @@
-"""Retrieval: product passages, embeddings, the FAISS index and hybrid search (issue #4).
-
-Not built yet: this package holds nothing until its issue lands."""
+"""Retrieval: product passages, embeddings, the FAISS and lexical indexes, Spanish query
+understanding with hard filters, and the hybrid retriever."""

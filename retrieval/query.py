@@ -1,0 +1,156 @@
+"""Understanding a Spanish shopping question: which chains, what price limits, which allergens
+to avoid, and what the shopper wants (the cheapest, a comparison, a price history). What is
+left is the text to search for. Constraints become hard filters; nothing here guesses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from core.allergens import Allergen
+from storage.codec import fold
+
+
+class Intent(StrEnum):
+    FIND = "find"
+    CHEAPEST = "cheapest"
+    COMPARE = "compare"
+    HISTORY = "history"
+
+
+LACTOSE = "lactose"  # not an EU allergen: milk, unless the product says "sin lactosa"
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # what to search for, constraints removed
+    original: str
+    chains: frozenset[str] = frozenset()
+    max_price: Decimal | None = None
+    min_price: Decimal | None = None
+    exclude: frozenset[Allergen] = frozenset()
+    lactose_free: bool = False
+    intents: frozenset[Intent] = field(default_factory=lambda: frozenset({Intent.FIND}))
+
+
+_CHAINS = {
+    "mercadona": "mercadona",
+    "consum": "consum",
+    "alcampo": "alcampo",
+    "auchan": "alcampo",
+    "carrefour": "carrefour",
+    "supermercados mas": "supermercados-mas",
+}
+_NUMBER = r"(\d+(?:[.,]\d{1,2})?)\s*(?:€|euros?|eur\b|e\b)?"
+_MAX = re.compile(
+    r"(?:por\s+)?(?:menos\s+de|por\s+debajo\s+de|hasta|maximo|como\s+mucho|"
+    r"no\s+mas\s+de|inferior(?:es)?\s+a|<=?)\s*" + _NUMBER
+)
+_MIN = re.compile(r"(?:mas\s+de|por\s+encima\s+de|minimo|superior(?:es)?\s+a|>=?)\s*" + _NUMBER)
+_BETWEEN = re.compile(r"entre\s+" + _NUMBER + r"\s+y\s+" + _NUMBER)
+_ALLERGEN_WORDS: tuple[tuple[str, tuple[Allergen, ...]], ...] = (
+    (r"gluten|celiac[oa]s?|trigo", (Allergen.GLUTEN,)),
+    (r"leche|lacteos?", (Allergen.MILK,)),
+    (r"huevos?", (Allergen.EGGS,)),
+    (r"frutos\s+secos", (Allergen.TREE_NUTS, Allergen.PEANUTS)),
+    (r"frutos\s+de\s+cascara|nueces|almendras?|avellanas?", (Allergen.TREE_NUTS,)),
+    (r"cacahuetes?|mani", (Allergen.PEANUTS,)),
+    (r"soja", (Allergen.SOY,)),
+    (r"pescados?", (Allergen.FISH,)),
+    (r"marisco|crustaceos?", (Allergen.CRUSTACEANS, Allergen.MOLLUSCS)),
+    (r"moluscos?", (Allergen.MOLLUSCS,)),
+    (r"sesamo", (Allergen.SESAME,)),
+    (r"mostaza", (Allergen.MUSTARD,)),
+    (r"apio", (Allergen.CELERY,)),
+    (r"sulfitos?", (Allergen.SULPHITES,)),
+    (r"altramuz|altramuces", (Allergen.LUPIN,)),
+)
+_AVOID = (
+    r"(?:sin|libre\s+de|apto\s+para\s+alergicos\s+a|alergi[ac]o?s?\s+(?:a|al|a\s+la|a\s+los)|"
+    r"intolerante\s+a(?:l|\s+la)?|que\s+no\s+(?:tenga|lleve)n?)\s+"
+)
+_INTENTS = (
+    (
+        Intent.HISTORY,
+        r"ha\s+subido|han\s+subido|ha\s+bajado|han\s+bajado|subida|bajada|"
+        r"evolucion|historial|antes\s+costaba|cambiado\s+de\s+precio|"
+        r"subio|bajo\s+de\s+precio",
+    ),
+    (
+        Intent.COMPARE,
+        r"compar|diferencia|donde\s+(?:esta|es|sale)|en\s+que\s+super|"
+        r"que\s+super(?:mercado)?",
+    ),
+    (Intent.CHEAPEST, r"barat|economic|precio\s+mas\s+bajo|menor\s+precio|low\s*cost"),
+)
+_FILLER = re.compile(
+    r"\b(?:donde|que|cual(?:es)?|hay|esta|estan|es|son|mas|menos|el|la|los|las|un|una|unos|"
+    r"unas|de|del|en|por|para|con|me|mi|y|o|a|al|se|lo|puedo|comprar|compro|busco|quiero|"
+    r"necesito|precio|precios|cuesta|cuestan|cuanto|vale|valen|tiene|tienen|mes|este|esta|"
+    r"semana|ultim[oa]s?|super|supermercado|supermercados|producto|productos|euros?|eur|"
+    r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
+    r"apto|aptos|apta|aptas)\b"
+)
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
+
+
+def understand(question: str) -> Query:
+    original = question.strip()
+    text = fold(original)
+    text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)", " ", text)  # keep decimal commas
+    chains = {slug for name, slug in _CHAINS.items() if re.search(rf"\b{name}\b", text)}
+    # "Dia" the chain, not "día" the day: capitalised without accent, or after en/del/el/super.
+    # (lower() keeps the accent of "día", so it never matches)
+    if re.search(r"\b(?:DIA|Dia)\b", original) or re.search(
+        r"\b(?:en|del|el|super|supermercado|tienda|tiendas)\s+dia\b", original.lower()
+    ):
+        chains.add("dia")
+    for name in (*_CHAINS, "dia"):
+        text = re.sub(rf"\b(?:en|de|del|el|la|super|supermercado)?\s*{name}\b", " ", text)
+
+    min_price = max_price = None
+    if match := _BETWEEN.search(text):
+        min_price, max_price = sorted((_money(match[1]), _money(match[2])))
+        text = text.replace(match[0], " ")
+    if match := _MAX.search(text):
+        max_price = _money(match[1])
+        text = text.replace(match[0], " ")
+    if match := _MIN.search(text):
+        min_price = _money(match[1])
+        text = text.replace(match[0], " ")
+
+    exclude: set[Allergen] = set()
+    lactose_free = False
+    if re.search(_AVOID, text):
+        text = re.sub(r"\b(?:ni|y\s+sin)\b", "sin", text)  # "sin frutos secos ni huevo"
+    if re.search(_AVOID + r"lactosa", text):
+        lactose_free = True
+        text = re.sub(_AVOID + r"lactosa", " ", text)
+    if re.search(r"apto\s+para\s+celiac|celiac[oa]s?", text):
+        exclude.add(Allergen.GLUTEN)
+        text = re.sub(r"(?:apto|aptos|apta|aptas)?\s*(?:para)?\s*celiac[oa]s?", " ", text)
+    for words, allergens in _ALLERGEN_WORDS:
+        pattern = _AVOID + rf"(?:{words})\b"
+        if re.search(pattern, text):
+            exclude.update(allergens)
+            text = re.sub(pattern, " ", text)
+
+    intents = {intent for intent, pattern in _INTENTS if re.search(pattern, text)}
+    if Intent.COMPARE in intents and re.search(r"barat", text):
+        intents.add(Intent.CHEAPEST)
+    residue = " ".join(_FILLER.sub(" ", text).split())
+    return Query(
+        text=residue or " ".join(text.split()),
+        original=original,
+        chains=frozenset(chains),
+        max_price=max_price,
+        min_price=min_price,
+        exclude=frozenset(exclude),
+        lactose_free=lactose_free,
+        intents=frozenset(intents or {Intent.FIND}),
+    )

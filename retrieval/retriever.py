@@ -1,0 +1,233 @@
+"""The retriever: a Spanish question in, ranked products out, with scores, the passage that
+matched and why each hard filter held. Never returns a product that breaks an explicit
+constraint: filters run before ranking on the index snapshot, and again on the store's current
+data for what is returned."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.domain import Product
+from core.settings import RetrievalSettings
+from retrieval.embedder import Embedder
+from retrieval.filters import Verdict, check
+from retrieval.index import LoadedIndex, current_version
+from retrieval.lexical import top
+from retrieval.query import Intent, Query, understand
+from storage.base import ProductStore
+from storage.codec import search_terms
+
+
+@dataclass(frozen=True)
+class Hit:
+    product: Product
+    score: float
+    passage: str
+    verdict: Verdict
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass
+class Retrieval:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    excluded: int = 0  # products ruled out by the hard filters
+    index_version: str = ""
+
+
+class Retriever:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        store: ProductStore | None = None,
+    ) -> None:
+        self._root = root
+        self._embedder = embedder
+        self._settings = settings
+        self._store = store
+        self._loaded: LoadedIndex | None = None
+        self._lock = threading.Lock()
+
+    def index(self) -> LoadedIndex:
+        """The version in service; a newer one (after a rebuild) is picked up on the next call."""
+        version = current_version(self._root)
+        with self._lock:
+            if self._loaded is None or (version and self._loaded.manifest.version != version):
+                self._loaded = LoadedIndex.load(
+                    self._root, self._embedder.name, self._settings.metric
+                )
+            return self._loaded
+
+    async def search(self, question: str, limit: int = 5, mode: str | None = None) -> Retrieval:
+        query = understand(question)
+        index = self.index()
+        verdicts = {pid: check(p, query) for pid, p in index.products.items()}
+        allowed = {pid for pid, v in verdicts.items() if v.ok}
+        result = Retrieval(
+            query, excluded=len(verdicts) - len(allowed), index_version=index.manifest.version
+        )
+        if not allowed:
+            return result
+        positions = sorted(pos for pid in allowed for pos in index.passages_of.get(pid, ()))
+        everything = len(allowed) == len(verdicts)
+        mode = mode or self._settings.mode
+        dense: list[tuple[str, int]] = []
+        similar: set[str] = set()
+        if mode != "lexical":
+            dense, similar = self._dense(index, query, None if everything else positions)
+        lexical = (
+            self._lexical(index, query, None if everything else set(positions))
+            if (mode != "dense")
+            else []
+        )
+        if mode == "hybrid":
+            if lexical:  # words matched: the dense ranking reorders those, adds nothing
+                matched = {pid for pid, _ in lexical}
+                dense = [d for d in dense if d[0] in matched]
+            else:  # no word matched (synonyms, typos): trust only clearly similar passages
+                dense = [d for d in dense if d[0] in similar]
+        ranked = self._fuse(index, dense, lexical)
+        ordered = self._order(index, query, ranked, limit)
+        hits = [
+            Hit(
+                index.products[pid],
+                score,
+                index.passages[best].text,
+                verdicts[pid],
+                _rank_of(pid, dense),
+                _rank_of(pid, lexical),
+            )
+            for pid, score, best in ordered
+        ]
+        result.hits = await self._verify(hits, query)
+        return result
+
+    # rankings ------------------------------------------------------------------------------
+    def _dense(
+        self, index: LoadedIndex, query: Query, positions: Sequence[int] | None
+    ) -> tuple[list[tuple[str, int]], set[str]]:
+        """Products by their best passage, and those clearly similar to the question."""
+        import faiss
+
+        vector = self._embedder.embed([query.text or query.original])
+        k = min(self._settings.candidates * 3, index.manifest.passages)
+        params = selector = None
+        if positions is not None:
+            # Hard filters before ranking: only the allowed passages are searched (exactly).
+            selector = faiss.IDSelectorBatch(np.asarray(positions, dtype=np.int64))
+            params = faiss.SearchParameters()
+            params.sel = selector
+        distances, ids = index.faiss_index.search(vector, k, params=params)
+        found = [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0]
+        # Cosine similarity whatever the metric (vectors are normalised; L2 gives d^2).
+        similarity = {i: (1 - d / 2 if self._settings.metric == "l2" else d) for i, d in found}
+        ranking = _by_product(index, [i for i, _ in found])
+        similar = {
+            pid
+            for pid, position in ranking
+            if similarity[position] >= self._settings.min_similarity
+        }
+        return ranking, similar
+
+    def _lexical(
+        self, index: LoadedIndex, query: Query, positions: set[int] | None
+    ) -> list[tuple[str, int]]:
+        scores = index.lexical.scores(query.text or query.original, positions)
+        return _by_product(index, top(scores, self._settings.candidates * 3))
+
+    def _fuse(
+        self, index: LoadedIndex, *rankings: list[tuple[str, int]]
+    ) -> list[tuple[str, float, int]]:
+        fused: dict[str, float] = {}
+        best: dict[str, int] = {}
+        for ranking in rankings:
+            for rank, (pid, position) in enumerate(ranking[: self._settings.candidates], 1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (self._settings.rrf_k + rank)
+                best.setdefault(pid, position)
+        return sorted(
+            ((pid, score, best[pid]) for pid, score in fused.items()),
+            key=lambda item: (-item[1], item[0]),
+        )
+
+    def _order(
+        self, index: LoadedIndex, query: Query, ranked: list[tuple[str, float, int]], limit: int
+    ) -> list[tuple[str, float, int]]:
+        if Intent.CHEAPEST in query.intents or Intent.COMPARE in query.intents:
+            # Among the products that are what was asked for (every word of it), cheapest by
+            # price per kg/l first: "aceite de oliva" must not turn into sunflower oil.
+            terms = set(search_terms(query.text))
+            exact = [
+                r
+                for r in ranked
+                if terms <= set(search_terms(index.passages[index.passages_of[r[0]][0]].text))
+            ]
+            pool = exact or ranked[: limit * 2]
+            ranked = sorted(pool, key=lambda r: _unit_price(index.products[r[0]]))
+        if query.exclude or query.lactose_free:  # certain answers before flagged ones
+            ranked = sorted(ranked, key=lambda r: bool(check(index.products[r[0]], query).flags))
+        return ranked[:limit]
+
+    async def _verify(self, hits: list[Hit], query: Query) -> list[Hit]:
+        """Re-check the filters on the store's current data (prices move between rebuilds)."""
+        if self._store is None or not hits:
+            return hits
+        current = await self._store.get_products([h.product.id for h in hits])
+        verified = []
+        for hit in hits:
+            product = current.get(hit.product.id)
+            if product is None:
+                continue
+            verdict = check(product, query)
+            if verdict.ok:
+                verified.append(
+                    Hit(product, hit.score, hit.passage, verdict, hit.dense_rank, hit.lexical_rank)
+                )
+        return verified
+
+
+def _by_product(index: LoadedIndex, positions: list[int]) -> list[tuple[str, int]]:
+    """Passage ranking -> product ranking (a product ranks where its best passage does)."""
+    seen: dict[str, int] = {}
+    for position in positions:
+        seen.setdefault(index.passages[position].product_id, position)
+    return list(seen.items())
+
+
+def _rank_of(pid: str, ranking: list[tuple[str, int]]) -> int | None:
+    for rank, (candidate, _) in enumerate(ranking, 1):
+        if candidate == pid:
+            return rank
+    return None
+
+
+def _unit_price(product: Product) -> tuple[int, Decimal, Decimal]:
+    if product.reference_price is not None:
+        return (0, product.reference_price, product.price)
+    return (1, product.price, product.price)
+
+
+def describe(hit: Hit) -> dict[str, Any]:
+    """A hit as plain data (CLI, logs, API)."""
+    p = hit.product
+    return {
+        "id": p.id,
+        "name": p.name,
+        "chain": p.chain,
+        "price": str(p.price),
+        "reference_price": str(p.reference_price) if p.reference_price else None,
+        "reference_unit": p.reference_unit,
+        "score": round(hit.score, 5),
+        "why": list(hit.verdict.reasons),
+        "flags": list(hit.verdict.flags),
+        "passage": hit.passage,
+    }

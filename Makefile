@@ -37,6 +37,7 @@ test: lint
 bench: setup-dev
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/scrape.py
+	$(BIN)/python benchmarks/retrieval.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

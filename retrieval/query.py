@@ -34,6 +34,16 @@ class Query:
     lactose_free: bool = False
     intents: frozenset[Intent] = field(default_factory=lambda: frozenset({Intent.FIND}))
 
+    @property
+    def constrained(self) -> bool:
+        return bool(
+            self.chains
+            or self.exclude
+            or self.lactose_free
+            or self.max_price is not None
+            or self.min_price is not None
+        )
+
 
 _CHAINS = {
     "mercadona": "mercadona",

@@ -71,7 +71,10 @@ class Retriever:
     async def search(self, question: str, limit: int = 5, mode: str | None = None) -> Retrieval:
         query = understand(question)
         index = self.index()
-        verdicts = {pid: check(p, query) for pid, p in index.products.items()}
+        if query.constrained:
+            verdicts = {pid: check(p, query) for pid, p in index.products.items()}
+        else:  # nothing to filter: skip a check per product on every query
+            verdicts = dict.fromkeys(index.products, Verdict(True))
         allowed = {pid for pid, v in verdicts.items() if v.ok}
         result = Retrieval(
             query, excluded=len(verdicts) - len(allowed), index_version=index.manifest.version
@@ -86,7 +89,7 @@ class Retriever:
         if mode != "lexical":
             dense, similar = self._dense(index, query, None if everything else positions)
         lexical = (
-            self._lexical(index, query, None if everything else set(positions))
+            self._lexical(index, query, None if everything else positions)
             if (mode != "dense")
             else []
         )
@@ -140,9 +143,13 @@ class Retriever:
         return ranking, similar
 
     def _lexical(
-        self, index: LoadedIndex, query: Query, positions: set[int] | None
+        self, index: LoadedIndex, query: Query, positions: Sequence[int] | None
     ) -> list[tuple[str, int]]:
-        scores = index.lexical.scores(query.text or query.original, positions)
+        allowed = None
+        if positions is not None:
+            allowed = np.zeros(len(index.passages), dtype=bool)
+            allowed[np.asarray(positions, dtype=np.int64)] = True
+        scores = index.lexical.scores(query.text or query.original, allowed)
         return _by_product(index, top(scores, self._settings.candidates * 3))
 
     def _fuse(

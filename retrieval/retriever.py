@@ -180,6 +180,11 @@ class Retriever:
             ]
             pool = exact or ranked[: limit * 2]
             ranked = sorted(pool, key=lambda r: _unit_price(index.products[r[0]]))
+        # Category hint: products filed under a category the question names ("leche",
+        # "galletas") come before those that only mention the words elsewhere.
+        terms = set(search_terms(query.text))
+        if terms and Intent.CHEAPEST not in query.intents:
+            ranked = sorted(ranked, key=lambda r: not _in_category(index.products[r[0]], terms))
         if query.exclude or query.lactose_free:  # certain answers before flagged ones
             ranked = sorted(ranked, key=lambda r: bool(check(index.products[r[0]], query).flags))
         return ranked[:limit]
@@ -208,6 +213,11 @@ def _by_product(index: LoadedIndex, positions: list[int]) -> list[tuple[str, int
     for position in positions:
         seen.setdefault(index.passages[position].product_id, position)
     return list(seen.items())
+
+
+def _in_category(product: Product, terms: set[str]) -> bool:
+    """The product's own (most specific) category holds every word of the question."""
+    return bool(product.category_path) and terms <= set(search_terms(product.category_path[-1]))
 
 
 def _rank_of(pid: str, ranking: list[tuple[str, int]]) -> int | None:

@@ -161,3 +161,14 @@ async def test_a_local_sentence_transformers_model_works_offline(
     result = await retriever.search("tomate frito", limit=3, mode="dense")
     assert embedder.dimension == 384 and result.hits
     assert "tomate frito" in fold(result.hits[0].product.name)
+
+
+async def test_a_question_naming_a_category_prefers_products_filed_under_it(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    retriever = await _retriever(sample_store, settings, HashEmbedder())
+    result = await retriever.search("cacao", limit=40)
+    # Chocolate names cacao too, but "Cacao soluble" and "Crema de cacao" are cacao aisles.
+    in_aisle = ["cacao" in h.product.category_path[-1].lower() for h in result.hits]
+    assert in_aisle[0] and not in_aisle[-1]
+    assert in_aisle == sorted(in_aisle, reverse=True)

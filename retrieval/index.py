@@ -25,6 +25,7 @@ import numpy as np
 from core.domain import Product
 from core.errors import ConfigurationError, NotFoundError
 from retrieval.embedder import Vectors
+from retrieval.filters import FilterColumns
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
 
@@ -139,6 +140,7 @@ class LoadedIndex:
     products: dict[str, Product]
     lexical: LexicalIndex
     passages_of: dict[str, list[int]]
+    columns: FilterColumns
 
     @classmethod
     def load(cls, root: Path, embedder_name: str, metric: str) -> LoadedIndex:
@@ -170,4 +172,5 @@ class LoadedIndex:
             products=products,
             lexical=LexicalIndex([p.text for p in passages]),
             passages_of=passages_of,
+            columns=FilterColumns(list(products.values())),
         )

@@ -72,17 +72,19 @@ class Retriever:
         query = understand(question)
         index = self.index()
         if query.constrained:
-            verdicts = {pid: check(p, query) for pid, p in index.products.items()}
-        else:  # nothing to filter: skip a check per product on every query
-            verdicts = dict.fromkeys(index.products, Verdict(True))
-        allowed = {pid for pid, v in verdicts.items() if v.ok}
+            mask = index.columns.allowed(query)
+            allowed = {pid for pid, ok in zip(index.columns.ids, mask, strict=True) if ok}
+        else:
+            allowed = set(index.products)
         result = Retrieval(
-            query, excluded=len(verdicts) - len(allowed), index_version=index.manifest.version
+            query,
+            excluded=len(index.products) - len(allowed),
+            index_version=index.manifest.version,
         )
         if not allowed:
             return result
         positions = sorted(pos for pid in allowed for pos in index.passages_of.get(pid, ()))
-        everything = len(allowed) == len(verdicts)
+        everything = len(allowed) == len(index.products)
         mode = mode or self._settings.mode
         dense: list[tuple[str, int]] = []
         similar: set[str] = set()
@@ -106,7 +108,7 @@ class Retriever:
                 index.products[pid],
                 score,
                 index.passages[best].text,
-                verdicts[pid],
+                check(index.products[pid], query),
                 _rank_of(pid, dense),
                 _rank_of(pid, lexical),
             )

@@ -50,3 +50,22 @@ def test_lactose_free_keeps_lactose_free_milk_but_not_plain_milk() -> None:
         make_product(name="Leche semidesnatada sin lactosa", allergens=milk), query
     ).certain
     assert not check(make_product(name="Leche entera", allergens=milk), query).ok
+
+
+async def test_vectorised_filters_agree_with_the_per_product_check(sample_store) -> None:  # type: ignore[no-untyped-def]
+    from retrieval.filters import FilterColumns
+
+    products = await sample_store.list_products(limit=1000)
+    columns = FilterColumns(products)
+    for question in (
+        "galletas sin gluten por menos de 2 €",
+        "leche sin lactosa en Dia",
+        "pan apto para celíacos entre 1 y 3 euros",
+        "crema sin frutos secos ni leche",
+        "cerveza en Mercadona o Consum",
+        "mayonesa sin huevo ni mostaza",
+    ):
+        query = understand(question)
+        expected = [check(p, query).ok for p in products]
+        assert list(columns.allowed(query)) == expected, question
+        assert 0 < sum(expected) < len(products)

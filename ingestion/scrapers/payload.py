@@ -41,39 +41,30 @@ def dig(obj: Any, *path: str | int, expected: str = "a value") -> Any:
     """`obj[path[0]][path[1]]...`, or `SiteChanged('missing_field')` naming the full path."""
     current = obj
     for depth, key in enumerate(path):
+        parent = current
         try:
             current = current[key]
+            problem = "is empty" if current is None else None
         except (KeyError, IndexError, TypeError):
+            problem = "is missing"
+        if problem:
             name = ".".join(str(part) for part in path[: depth + 1])
             raise SiteChanged(
                 "missing_field",
-                f"The payload has no '{name}'.",
+                f"'{name}' {problem} in the payload.",
                 field=name,
                 expected=expected,
-                excerpt=excerpt(current),
-            ) from None
-        if current is None:
-            name = ".".join(str(part) for part in path[: depth + 1])
-            raise SiteChanged(
-                "missing_field",
-                f"'{name}' is empty.",
-                field=name,
-                expected=expected,
-                excerpt=excerpt(obj),
+                excerpt=excerpt(parent),
             )
     return current
 
 
 def optional(obj: Any, *path: str | int) -> Any:
-    current = obj
-    for key in path:
-        try:
-            current = current[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-        if current is None:
-            return None
-    return current
+    """Like `dig`, but a missing or empty value is simply None."""
+    try:
+        return dig(obj, *path)
+    except SiteChanged:
+        return None
 
 
 def price_at(obj: Any, *path: str | int) -> Decimal:

@@ -3,17 +3,32 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench clean
+.PHONY: setup setup-dev demo serve test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.base: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# llama-cpp-python compiled for any x86-64 CPU: the default native build emits instructions
+# (AMX) that many VMs advertise but cannot run (SIGILL at the first answer). pip's own wheel
+# cache ignores CMAKE_ARGS, so it is bypassed; the portable wheel is kept in a cache of ours.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_WHEELS ?= $(HOME)/.cache/supersmart/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-portable
+
+$(VENV)/.llama: | $(BIN)/python
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) for any x86-64 CPU (~5-15 min, once)"; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/python -m pip wheel --quiet \
+	    --no-cache-dir --no-deps -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	$(BIN)/python -m pip install --quiet $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(BIN)/python
+$(VENV)/.base: pyproject.toml $(VENV)/.llama | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[llm]"
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.llama | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.base
 
@@ -21,8 +36,13 @@ setup: $(VENV)/.base
 
 setup-dev: $(VENV)/.dev
 
+# Imports and indexes the sample catalogue, answers three questions, then serves the chat
+# page and API on http://127.0.0.1:8000 (Ctrl-C stops it).
 demo: setup
 	$(BIN)/supersmart demo
+
+serve: setup
+	$(BIN)/supersmart serve
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -1,21 +1,19 @@
-"""`supersmart demo`: load the bundled sample catalogue, index it, and answer the brief's
-questions with the retriever (the chat model comes with the chat service)."""
+"""`supersmart demo`: load the bundled sample catalogue, index it, answer the brief's questions
+through the chat service, then serve the chat page and API on it."""
 
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from cli.chat import answer_questions, run_server
 from cli.importing import print_summary
 from cli.runtime import console, get_settings, run_with_store
 from cli.store import print_stats
-from core.settings import Settings
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from ingestion.sample import SAMPLE_CATALOGUE
 from retrieval.build import build_index
 from retrieval.embedder import create_embedder
-from retrieval.retriever import Retriever
 from storage.base import ProductStore
 from storage.factory import create_datalake
 
@@ -26,8 +24,11 @@ QUESTIONS = (
 )
 
 
-def demo(ctx: typer.Context) -> None:
-    """Import the sample catalogue (idempotent), index it and answer a few questions."""
+def demo(
+    ctx: typer.Context,
+    serve: bool = typer.Option(True, help="Serve the chat page and API afterwards."),
+) -> None:
+    """Import the sample catalogue (idempotent), index it, answer a few questions, serve."""
     settings = get_settings(ctx)
 
     async def job(store: ProductStore) -> None:
@@ -41,55 +42,8 @@ def demo(ctx: typer.Context) -> None:
             f"Search index: {report.manifest.passages:,} passages "
             f"({report.embedded:,} embedded, {report.reused:,} from the cache)."
         )
-        retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
-        for question in QUESTIONS:
-            await _answer(retriever, store, question)
-        console.print(_footer(settings))
 
     run_with_store(settings, job)
-
-
-async def _answer(retriever: Retriever, store: ProductStore, question: str) -> None:
-    result = await retriever.search(question, limit=5)
-    table = Table(title=question, title_justify="left")
-    for column in (
-        "cadena",
-        "producto",
-        "precio",
-        "precio/unidad",
-        "precio a",
-        "historial",
-        "avisos",
-    ):
-        table.add_column(column, justify="right" if column.startswith("precio") else "left")
-    for hit in result.hits:
-        product = hit.product
-        history = await store.price_history(product.id)
-        unit = (
-            f"{product.reference_price:.2f} €/{product.reference_unit}"
-            if product.reference_price is not None
-            else "-"
-        )
-        table.add_row(
-            product.chain,
-            product.name,
-            f"{product.price:.2f} €",
-            unit,
-            f"{product.observed_at:%d/%m/%Y}",
-            " → ".join(f"{o.price:.2f}" for o in history[-3:]),
-            "; ".join(hit.verdict.flags) or "-",
-        )
-    console.print(table)
-    if result.excluded:
-        console.print(
-            f"  ({result.excluded} productos descartados por no cumplir la pregunta: "
-            "precio, cadena o alérgenos)"
-        )
-
-
-def _footer(settings: Settings) -> str:
-    where = settings.sqlite_path if settings.store_backend == "sqlite" else "MongoDB"
-    return (
-        f'Store: {where}. Try `supersmart search "leche sin lactosa en Dia"` or '
-        "`supersmart store history <id>` with an id from `supersmart store search`."
-    )
+    run_with_store(settings, lambda _: answer_questions(settings, list(QUESTIONS)))
+    if serve:
+        run_server(settings, settings.api.host, settings.api.port)

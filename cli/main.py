@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import demo, importing, retrieval, scrape, store
+from cli import chat, demo, importing, retrieval, scrape, store
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -44,6 +44,8 @@ app.command("scrape")(scrape.scrape)
 app.command("testshop")(scrape.testshop)
 app.command("index")(retrieval.index)
 app.command("search")(retrieval.search)
+app.command("serve")(chat.serve)
+app.command("ask")(chat.ask)
 app.add_typer(store.app, name="store")
 
 if __name__ == "__main__":

@@ -182,3 +182,13 @@ class ScrapeError(BaseModel):
     expected: str | None = None
     excerpt: str | None = Field(None, description="The offending part of the payload (cut short).")
     occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationTurn(BaseModel):
+    """One message of a conversation with the assistant, as kept in the store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str = Field(pattern=r"^(user|assistant)$")
+    content: str
+    at: datetime = Field(default_factory=utcnow)

@@ -11,8 +11,9 @@ Boundaries (CLI, API, bots) translate these into their own shape; nothing else c
     │   └── ImportFormatError   a file does not match the format it was imported as
     ├── NotFoundError           a product, execution or file that was asked for does not exist
     ├── RunInProgressError      a job that runs one at a time (a scrape) is already running
-    └── StoreError              the product store failed or cannot be reached
-        └── StoreUnavailableError
+    ├── StoreError              the product store failed or cannot be reached
+    │   └── StoreUnavailableError
+    └── ServiceBusyError        the model is busy beyond the bounded wait (HTTP 503)
 """
 
 from __future__ import annotations
@@ -48,3 +49,11 @@ class StoreError(SuperSmartError):
 
 class StoreUnavailableError(StoreError):
     """The product store cannot be reached (server down, file not writable)."""
+
+
+class ServiceBusyError(SuperSmartError):
+    """Too many requests are waiting for the model; the caller should retry later."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -142,6 +142,76 @@ class RetrievalSettings(BaseModel):
     keep_versions: int = Field(3, ge=1, description="Index versions kept on disk (rollback).")
 
 
+class ModelSettings(BaseModel):
+    """The local chat model that words the answers (llama.cpp, 4-bit GGUF)."""
+
+    backend: Literal["llama-cpp", "data-only"] = Field(
+        "llama-cpp",
+        description="'llama-cpp': a GGUF model through llama-cpp-python; 'data-only': no "
+        "language model, every answer composed from the data (fast, always grounded).",
+    )
+    path: Path | None = Field(
+        None,
+        description="GGUF model file. Default: the packaged Gemma 3 270M (Q4_K_M), assembled "
+        "into `<data_dir>/models/` on first use. Any chat GGUF works (e.g. a 7B instruct).",
+    )
+    lora_path: Path | None = Field(
+        None, description="GGUF LoRA adapter applied on top of the model (from `finetune/`)."
+    )
+    chat_format: str | None = Field(
+        None,
+        description="llama-cpp-python chat format. Default: the template inside the GGUF, "
+        "or 'gemma' when it has none (the packaged base model).",
+    )
+    threads: int = Field(2, ge=1, description="CPU threads for generation.")
+    context_tokens: int = Field(2048, ge=256, description="Context window in tokens.")
+    max_tokens: int = Field(200, ge=1, le=4096, description="Longest answer in tokens.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    seed: int = Field(7, description="Sampling seed (answers repeat for the same prompt).")
+    queue_size: int = Field(
+        8, ge=0, description="Requests that may wait for the model; more get 503 at once."
+    )
+    queue_timeout_s: float = Field(
+        30.0, gt=0, description="Longest wait for the model before answering 503 + Retry-After."
+    )
+
+
+class ChatSettings(BaseModel):
+    """How the chat service builds prompts, keeps conversations and checks answers."""
+
+    products_in_context: int = Field(
+        5, ge=1, le=20, description="Retrieved products numbered in the prompt."
+    )
+    turns_in_prompt: int = Field(
+        4, ge=0, description="Previous messages of the conversation given to the model."
+    )
+    turns_kept: int = Field(
+        40, ge=2, description="Messages kept per conversation in the store (oldest dropped)."
+    )
+    max_message_chars: int = Field(
+        1000, ge=10, description="Longest question accepted, in characters."
+    )
+
+
+class ApiSettings(BaseModel):
+    """The HTTP service (`supersmart serve`)."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 for all).")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port.")
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description='Accepted API keys (JSON list, e.g. ["k1","k2"]). Empty: no key needed. '
+        "Sent as `Authorization: Bearer <key>` or `X-API-Key`.",
+    )
+    rate_limit_per_minute: int = Field(
+        30, ge=0, description="Chat requests per minute per API key (or client IP); 0: no limit."
+    )
+    max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API."
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in SuperSmart."""
 
@@ -160,6 +230,9 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     scrape: ScrapeSettings = Field(default_factory=ScrapeSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def sqlite_path(self) -> Path:
@@ -172,6 +245,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.retrieval.index_path or self.data_dir / "index"
+
+    @property
+    def model_path(self) -> Path:
+        return self.model.path or self.data_dir / "models" / "gemma-3-270m-q4_k_m.gguf"
 
     @property
     def store_backend(self) -> Literal["sqlite", "mongodb"]:

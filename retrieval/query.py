@@ -101,7 +101,7 @@ _FILLER = re.compile(
     r"necesito|precio|precios|cuesta|cuestan|cuanto|vale|valen|tiene|tienen|mes|este|esta|"
     r"semana|ultim[oa]s?|super|supermercado|supermercados|producto|productos|euros?|eur|"
     r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
-    r"apto|aptos|apta|aptas)\b"
+    r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar)\b"
 )
 
 

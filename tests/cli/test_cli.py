@@ -78,17 +78,25 @@ def test_rebuild_from_datalake_after_losing_the_database(
     assert "4 products in 1 chains" in out
 
 
-def test_demo_loads_the_sample_catalogue_and_shows_comparisons(run: Invoke) -> None:
-    code, out = run("demo")
+def test_demo_answers_the_brief_questions_from_the_sample_catalogue(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPERSMART_MODEL__BACKEND", "data-only")  # the real model: slow tests
+    code, out = run("demo", "--no-serve")
 
     assert code == 0, out
     for chain in ("mercadona", "dia", "consum", "alcampo"):
         assert chain in out
-    assert "aceite de oliva virgen extra" in out and "€/l" in out
-    assert "productos descartados" in out  # the gluten and price filters ruled some out
+    assert "El más barato por precio por litro es Aceite de oliva virgen extra" in out
+    assert "€/l" in out and "a 20/11/2026" in out
+    assert "Comprueba siempre la etiqueta del envase" in out  # the gluten question
+    assert "Leche entera" in out and "ha subido de" in out  # the price-history question
     # Idempotent: a second demo imports nothing new.
-    code, out = run("demo")
+    code, out = run("demo", "--no-serve")
     assert code == 0 and "0 new, 0 updated, 0 price changes" in out
+
+    code, out = run("ask", "¿Tenéis caviar de beluga?")
+    assert code == 0 and "No encuentro ese producto «caviar beluga»" in out
 
 
 def test_an_invalid_setting_names_the_variable(

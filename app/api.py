@@ -1,0 +1,91 @@
+"""`create_app(settings)`: the FastAPI composition root of the chat service.
+
+Everything heavy (store, index, model) opens in the lifespan and is kept on `app.state`;
+`model` and `embedder` may be given to replace the configured ones (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.chat_model import ChatModel
+from app.limits import BodyLimit
+from app.metrics import Metrics
+from app.routes import chat, openai, ops
+from app.runtime import open_runtime
+from app.security import Guard
+from core.settings import Settings
+from retrieval.embedder import Embedder
+
+DESCRIPTION = """
+Ask about products of Spanish supermarkets; answers come from the store's current data, cite the
+products they use (`[n]` in the text, `products` in the response) with their price and its date,
+and are checked: a price, size, EAN or allergen the data does not hold never reaches the user.
+Errors always have the shape `{"error": {"type", "message"}}`.
+"""
+
+
+def create_app(
+    settings: Settings,
+    model: ChatModel | None = None,
+    embedder: Embedder | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = await open_runtime(settings, model=model, embedder=embedder)
+        try:
+            yield
+        finally:
+            await app.state.runtime.close()
+
+    app = FastAPI(
+        title="SuperSmart",
+        version="0.1.0",
+        summary="A shopping assistant grounded in Spanish supermarket data.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.guard = Guard(settings.api)
+    errors.install(app)
+    app.include_router(chat.router)
+    app.include_router(openai.router)
+    app.include_router(ops.router)
+    static = files("app") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    @app.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.requests.labels(path, str(response.status_code)).inc()
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    return app

@@ -1,0 +1,197 @@
+"""Answers composed from the data alone: the reference the model's answers are checked against,
+the replacement when a model answer cannot be trusted, and the only source of allergen claims
+(a small model got allergens wrong even after training: see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from app.facts import ProductFacts, chain_name, day, money, reference, size
+from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.domain import ReferenceUnit, utcnow
+from retrieval.query import Intent, Query
+from storage.codec import fold, search_terms
+
+NOT_FOUND = "No encuentro ese producto en los supermercados que sigo"
+ALLERGEN_DISCLAIMER = (
+    "Comprueba siempre la etiqueta del envase: los fabricantes cambian recetas, y cuando no "
+    "tengo información no significa que el producto sea seguro."
+)
+_ALLERGEN_WORDS = re.compile(r"alerg|gluten|lactosa|trazas|celiac|contiene|intoleran|vegan")
+_LISTED = 4
+_UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad",
+               ReferenceUnit.M: "metro"}  # fmt: skip
+
+
+def asks_about_allergens(query: Query) -> bool:
+    return bool(query.exclude or query.lactose_free or _ALLERGEN_WORDS.search(fold(query.original)))
+
+
+def matches_exactly(query: Query, facts: Sequence[ProductFacts]) -> bool:
+    """The best product holds every word searched for (else we offer "lo más parecido")."""
+    terms = set(search_terms(query.text))
+    if not facts or not terms:
+        return bool(facts)
+    p = facts[0].product
+    words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
+    return terms <= words
+
+
+def describe(f: ProductFacts, with_chain: bool = True) -> str:
+    """ "Leche entera Hacendado [1] en Mercadona, 1 l, 0,95 € (0,95 €/l) a 20/11/2026"."""
+    p = f.product
+    text = f"{p.name} [{f.ref}]"
+    if with_chain:
+        text += f" en {chain_name(p.chain)}"
+    if (amount := size(p)) is not None and amount not in p.name:
+        text += f", {amount}"
+    price = money(p.price)
+    if (unit := reference(p)) is not None:
+        price += f" ({unit})"
+    return f"{text}, {price} a {day(p.observed_at)}"
+
+
+def not_found(query: Query, alternatives: Sequence[ProductFacts]) -> str:
+    what = f" «{query.text}»" if query.text.strip() else ""
+    text = NOT_FOUND.replace("ese producto", f"ese producto{what}" if what else "ese producto")
+    limits = _constraints(query)
+    text += f" ({limits})." if limits else "."
+    if alternatives:
+        text += " Lo más parecido que tengo: " + "; ".join(map(describe, alternatives)) + "."
+    return text
+
+
+def _constraints(query: Query) -> str:
+    parts = []
+    if query.chains:
+        parts.append("en " + ", ".join(chain_name(c) for c in sorted(query.chains)))
+    if query.max_price is not None:
+        parts.append(f"por menos de {money(query.max_price)}")
+    if query.min_price is not None:
+        parts.append(f"por más de {money(query.min_price)}")
+    if query.exclude:
+        parts.append("sin " + ", ".join(sorted(ALLERGEN_NAMES_ES[a] for a in query.exclude)))
+    if query.lactose_free:
+        parts.append("sin lactosa")
+    return ", ".join(parts)
+
+
+def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = None) -> str:
+    """The whole answer from the data: what was found, priced and dated, with citations."""
+    if not facts:
+        return not_found(query, ())
+    prefix = (
+        ""
+        if matches_exactly(query, facts)
+        else (f"No encuentro exactamente «{query.text}». Lo más parecido: ")
+    )
+    if Intent.HISTORY in query.intents:
+        body = " ".join(history(f, query, now or utcnow()) for f in facts[:3])
+    elif Intent.CHEAPEST in query.intents or Intent.COMPARE in query.intents:
+        body = comparison(facts[:_LISTED])
+    else:
+        body = "Tengo " + "; ".join(map(describe, facts[:_LISTED])) + "."
+    if prefix:
+        body = body[0].lower() + body[1:]
+    text = prefix + body
+    if asks_about_allergens(query):
+        text += " " + allergens(query, facts[:_LISTED])
+    return text
+
+
+def comparison(facts: Sequence[ProductFacts]) -> str:
+    """Cheapest first by price per kg/l/ud; products sold by another unit are set apart."""
+    first = facts[0].product
+    unit = first.reference_unit
+    comparable = [f for f in facts if unit is not None and f.product.reference_unit == unit]
+    apart = [f for f in facts if f not in comparable]
+    if unit is None:
+        text = f"El más barato es {describe(facts[0])}."
+        comparable, apart = [facts[0]], list(facts[1:])
+    else:
+        text = f"El más barato por precio por {_UNIT_NAMES[unit]} es {describe(facts[0])}."
+    if len(comparable) > 1:
+        text += " Le siguen " + "; ".join(describe(f) for f in comparable[1:]) + "."
+    if apart:
+        refs = ", ".join(f"{f.product.name} [{f.ref}]" for f in apart)
+        verb = "no es comparable" if len(apart) == 1 else "no son comparables"
+        text += (
+            f" {refs} {verb}: no tiene{'n' if len(apart) > 1 else ''} precio por la misma unidad."
+        )
+    return text
+
+
+def history(f: ProductFacts, query: Query, now: datetime) -> str:
+    p = f.product
+    changes = list(f.history)
+    if len(changes) < 2:
+        return (
+            f"{p.name} [{f.ref}] en {chain_name(p.chain)} cuesta {money(p.price)} "
+            f"(precio a {day(p.observed_at)}) y no tengo cambios de precio registrados."
+        )
+    before, last = changes[-2], changes[-1]
+    since = _window_start(query, now)
+    moved = "subido" if last.price > before.price else "bajado"
+    text = (
+        f"{p.name} [{f.ref}] en {chain_name(p.chain)} ha {moved} de {money(before.price)} a "
+        f"{money(last.price)} el {day(last.observed_at)}"
+    )
+    if since is not None and last.observed_at < since:
+        text = (
+            f"{p.name} [{f.ref}] en {chain_name(p.chain)} no ha cambiado de precio desde el "
+            f"{day(last.observed_at)} ({money(last.price)}; antes {money(before.price)})"
+        )
+    return text + f"; precio a {day(p.observed_at)}: {money(p.price)}."
+
+
+def _window_start(query: Query, now: datetime) -> datetime | None:
+    text = fold(query.original)
+    if "semana" in text:
+        return now - timedelta(days=7)
+    if "mes" in text.split() or "este mes" in text:
+        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return None
+
+
+def allergens(query: Query, facts: Sequence[ProductFacts]) -> str:
+    """Per product, what its label says about the allergens asked for (or all it declares)."""
+    asked = sorted(query.exclude | ({Allergen.MILK} if query.lactose_free else set()))
+    lines = []
+    for f in facts:
+        info = f.product.allergens
+        if not asked:
+            if info.is_unknown:
+                lines.append(f"[{f.ref}] no tiene información de alérgenos")
+                continue
+            contains = sorted(ALLERGEN_NAMES_ES[a] for a in info.contains)
+            traces = sorted(ALLERGEN_NAMES_ES[a] for a in info.traces)
+            text = (
+                f"[{f.ref}] contiene {', '.join(contains)}"
+                if contains
+                else (f"[{f.ref}] no declara alérgenos")
+            )
+            if traces:
+                text += f" y puede contener trazas de {', '.join(traces)}"
+            lines.append(text)
+            continue
+        for allergen in asked:
+            lines.append(f"[{f.ref}] {_status_text(f, allergen)}")
+    return "Alérgenos según la etiqueta: " + "; ".join(lines) + ". " + ALLERGEN_DISCLAIMER
+
+
+def _status_text(f: ProductFacts, allergen: Allergen) -> str:
+    name = ALLERGEN_NAMES_ES[allergen]
+    status = f.allergen_status(allergen)
+    if status is AllergenStatus.FREE:
+        return f"sin {name} según la etiqueta"
+    if status is AllergenStatus.CONTAINS:
+        return f"contiene {name}"
+    if status is AllergenStatus.TRACES:
+        return f"puede contener trazas de {name}"
+    if allergen is Allergen.GLUTEN and "sin gluten" in fold(f.product.name):
+        return "dice «sin gluten» en el nombre, pero no tengo su declaración de alérgenos"
+    if f.product.allergens.is_unknown:
+        return f"no tengo su información de alérgenos: no puedo asegurar que no tenga {name}"
+    return f"no menciona {name} en sus alérgenos, pero tampoco dice que esté libre de {name}"

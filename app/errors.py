@@ -1,0 +1,82 @@
+"""The one place errors become HTTP responses, all in one shape:
+`{"error": {"type": ..., "message": ...}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from app.security import AuthError, RateLimitedError
+from core.errors import (
+    ConfigurationError,
+    InputError,
+    NotFoundError,
+    ServiceBusyError,
+    StoreUnavailableError,
+    SuperSmartError,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: tuple[tuple[type[SuperSmartError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"),
+    (RateLimitedError, 429, "rate_limited"),
+    (ServiceBusyError, 503, "busy"),
+    (InputError, 422, "invalid_request"),
+    (NotFoundError, 404, "not_found"),
+    (StoreUnavailableError, 503, "store_unavailable"),
+    (ConfigurationError, 503, "not_configured"),
+)
+
+
+def error_response(
+    status: int, kind: str, message: str, retry_after: int | None = None
+) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(
+        {"error": {"type": kind, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def status_of(exc: SuperSmartError) -> tuple[int, str]:
+    for cls, status, kind in _STATUS:
+        if isinstance(exc, cls):
+            return status, kind
+    return 500, "internal_error"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(SuperSmartError)
+    async def _ours(request: Request, exc: SuperSmartError) -> JSONResponse:
+        status, kind = status_of(exc)
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None and status in (401, 429, 503):
+            metrics.rejected.labels(kind).inc()
+        retry = getattr(exc, "retry_after_s", None)
+        return error_response(status, kind, str(exc), retry)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return error_response(422, "invalid_request", f"Invalid request: {problems}.")
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(exc.status_code, kind, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; it has been logged."
+        )

@@ -1,0 +1,91 @@
+"""`ModelGate`: one generation at a time, off the event loop, with a bounded queue.
+
+llama.cpp models are not thread-safe and use every core they are given, so requests take turns.
+At most `queue_size` requests wait, each for at most `queue_timeout_s`; beyond that the caller
+gets `ServiceBusyError` (HTTP 503 + Retry-After) at once, so a burst can neither crash the
+service nor grow memory without bound. A client that goes away stops its generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from app.chat_model import ChatModel, Message, Usage
+from core.errors import ServiceBusyError
+
+_DONE = object()
+
+
+class ModelGate:
+    def __init__(self, model: ChatModel, queue_size: int, queue_timeout_s: float) -> None:
+        self.model = model
+        self._queue_size = queue_size
+        self._timeout_s = queue_timeout_s
+        self._slot = asyncio.Semaphore(1)
+        self._waiting = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @property
+    def busy(self) -> bool:
+        return self._slot.locked()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _acquire(self) -> None:
+        if self._slot.locked() and self._waiting >= self._queue_size:
+            raise ServiceBusyError(
+                f"The model is busy ({self._waiting} requests waiting): retry in a few seconds.",
+                retry_after_s=max(1, math.ceil(self._timeout_s / 4)),
+            )
+        self._waiting += 1
+        try:
+            await asyncio.wait_for(self._slot.acquire(), self._timeout_s)
+        except TimeoutError:
+            raise ServiceBusyError(
+                f"The model stayed busy for {self._timeout_s:.0f} s: retry in a few seconds.",
+                retry_after_s=max(1, math.ceil(self._timeout_s / 4)),
+            ) from None
+        finally:
+            self._waiting -= 1
+
+    async def stream(
+        self, messages: Sequence[Message], max_tokens: int, usage: Usage
+    ) -> AsyncIterator[str]:
+        await self._acquire()
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def generate() -> None:
+            try:
+                for piece in self.model.stream(messages, max_tokens, usage):
+                    loop.call_soon_threadsafe(pieces.put_nowait, piece)
+                    if stop.is_set():
+                        break
+            except BaseException as exc:  # re-raised in the caller's task below
+                loop.call_soon_threadsafe(pieces.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(pieces.put_nowait, _DONE)
+
+        work = loop.run_in_executor(self._executor, generate)
+        try:
+            while (item := await pieces.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, str)
+                yield item
+        finally:
+            stop.set()
+            try:
+                await asyncio.shield(work)  # the slot is free only when the model is
+            finally:
+                self._slot.release()

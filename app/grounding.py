@@ -1,0 +1,195 @@
+"""The grounding check: every price, size, EAN, date and allergen statement in an answer must
+match the products it cites (or, uncited, one of the products in its context).
+
+Answers are checked sentence by sentence, so a stream can show each sentence once it holds
+and drop the ones that do not. A sentence that repeats the prompt (small base models echo it)
+is dropped too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.facts import ProductFacts
+from core.allergens import Allergen, AllergenStatus
+from core.domain import ReferenceUnit
+from storage.codec import fold
+
+_REF = re.compile(r"\[(\d+)\]")
+_PRICE = re.compile(r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b|eur\b)")
+_SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
+_EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
+_DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+_ECHO = re.compile(r"\||^\s*(?:productos|pregunta)\s*:|eres supersmart|\(ninguno\)")
+_SIZE_FACTORS = {
+    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilos": ("kg", 1.0),
+    "g": ("kg", 0.001), "gr": ("kg", 0.001), "gramos": ("kg", 0.001),
+    "l": ("l", 1.0), "litro": ("l", 1.0), "litros": ("l", 1.0),
+    "ml": ("l", 0.001), "cl": ("l", 0.01),
+}  # fmt: skip
+_ALLERGEN_WORDS: dict[str, Allergen] = {
+    "gluten": Allergen.GLUTEN, "leche": Allergen.MILK, "huevo": Allergen.EGGS,
+    "huevos": Allergen.EGGS, "soja": Allergen.SOY, "pescado": Allergen.FISH,
+    "cacahuete": Allergen.PEANUTS, "cacahuetes": Allergen.PEANUTS,
+    "frutos de cascara": Allergen.TREE_NUTS, "frutos secos": Allergen.TREE_NUTS,
+    "sesamo": Allergen.SESAME, "mostaza": Allergen.MUSTARD, "apio": Allergen.CELERY,
+    "sulfitos": Allergen.SULPHITES, "altramuces": Allergen.LUPIN,
+    "moluscos": Allergen.MOLLUSCS, "crustaceos": Allergen.CRUSTACEANS,
+}  # fmt: skip
+_WORDS = "|".join(sorted(_ALLERGEN_WORDS, key=len, reverse=True))
+_FREE = re.compile(
+    rf"\b(?:sin|libres? de|no contienen?|no llevan?|apt[oa]s? para)\s+(?:trazas de\s+)?"
+    rf"({_WORDS}|celiacos)\b"
+)
+_TRACES = re.compile(rf"\bpueden? contener\s+(?:trazas de\s+)?({_WORDS})\b")
+_CONTAINS = re.compile(rf"(?<!no )(?<!pueden )(?<!puede )\b(?:contienen?|llevan?)\s+({_WORDS})\b")
+
+
+@dataclass
+class SentenceCheck:
+    text: str
+    refs: tuple[int, ...]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Grounder:
+    """Checks sentences against the numbered products of one answer's context."""
+
+    def __init__(self, facts: Sequence[ProductFacts]) -> None:
+        self._facts = {f.ref: f for f in facts}
+
+    def check(self, sentence: str) -> SentenceCheck:
+        refs = tuple(int(n) for n in _REF.findall(sentence))
+        result = SentenceCheck(sentence, refs)
+        folded = fold(sentence)
+        if _ECHO.search(folded):
+            result.problems.append("repite el contexto en lugar de responder")
+            return result
+        unknown = [n for n in refs if n not in self._facts]
+        if unknown:
+            result.problems.append(f"cita productos que no existen: {unknown}")
+        targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
+        text = _REF.sub(" ", folded)
+        for f in targets:  # names may say "sin gluten", "1 l": not claims of the answer's own
+            text = text.replace(fold(f.product.name), " ")
+        result.problems += self._prices(text, targets)
+        result.problems += self._sizes(text, targets)
+        result.problems += [
+            f"EAN {ean} no es de los productos citados"
+            for ean in _EAN.findall(text)
+            if all(f.product.ean != ean for f in targets)
+        ]
+        text = _EAN.sub(" ", text)
+        result.problems += [
+            f"fecha {d} no consta en los datos"
+            for d in _DATE.findall(text)
+            if all(d not in f.allowed_days for f in targets)
+        ]
+        result.problems += self._allergens(text, targets)
+        return result
+
+    def _prices(self, text: str, targets: list[ProductFacts]) -> list[str]:
+        allowed = set().union(*(f.allowed_prices for f in targets)) if targets else set()
+        problems = []
+        for raw in _PRICE.findall(_DATE.sub(" ", _EAN.sub(" ", text))):
+            value = Decimal(raw.replace(",", ".")).quantize(Decimal("0.01"))
+            if value not in allowed:
+                problems.append(f"precio {raw} € no consta para los productos citados")
+        return problems
+
+    def _sizes(self, text: str, targets: list[ProductFacts]) -> list[str]:
+        problems = []
+        for raw, unit in _SIZE.findall(text):
+            base, factor = _SIZE_FACTORS[unit]
+            amount = float(raw.replace(",", ".")) * factor
+            if not any(_has_size(f, base, amount) for f in targets):
+                problems.append(f"tamaño {raw} {unit} no consta para los productos citados")
+        return problems
+
+    def _allergens(self, text: str, targets: list[ProductFacts]) -> list[str]:
+        problems = []
+        claims: list[tuple[Allergen, set[AllergenStatus], str]] = []
+        for word in _FREE.findall(text):
+            allergen = Allergen.GLUTEN if word == "celiacos" else _ALLERGEN_WORDS[word]
+            label = "apto para celíacos" if word == "celiacos" else f"sin {word}"
+            claims.append((allergen, {AllergenStatus.FREE}, label))
+        for word in _TRACES.findall(text):
+            statuses = {AllergenStatus.TRACES, AllergenStatus.CONTAINS}
+            claims.append((_ALLERGEN_WORDS[word], statuses, f"puede contener {word}"))
+        for word in _CONTAINS.findall(text):
+            claims.append((_ALLERGEN_WORDS[word], {AllergenStatus.CONTAINS}, f"contiene {word}"))
+        for allergen, statuses, claim in claims:
+            if not targets or any(f.allergen_status(allergen) not in statuses for f in targets):
+                problems.append(f"«{claim}» no lo dice la etiqueta de los productos citados")
+        return problems
+
+
+def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
+    p = f.product
+    if p.unit_size is None or p.size_unit is None:
+        return False
+    unit = {ReferenceUnit.KG: "kg", ReferenceUnit.L: "l"}.get(p.size_unit)
+    return unit == base and abs(p.unit_size - amount) < 1e-6 * max(1.0, amount)
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class StreamingCheck:
+    """Feeds generated text, returns the sentences that may be shown, in order.
+
+    Nothing is shown before the first sentence that cites a product holds; sentences that fail
+    (or repeat an earlier one) are dropped and recorded. `finish()` flushes the tail.
+    """
+
+    def __init__(self, grounder: Grounder, max_sentences: int = 6) -> None:
+        self._grounder = grounder
+        self._max = max_sentences
+        self._buffer = ""
+        self._pending: list[str] = []
+        self.kept: list[SentenceCheck] = []
+        self.dropped: list[SentenceCheck] = []
+        self.cited = False
+
+    @property
+    def full(self) -> bool:
+        return len(self.kept) >= self._max
+
+    def feed(self, piece: str) -> list[str]:
+        self._buffer += piece
+        parts = _BOUNDARY.split(self._buffer)
+        self._buffer = parts.pop()
+        return [s for part in parts for s in self._take(part)]
+
+    def finish(self) -> list[str]:
+        tail, self._buffer = self._buffer, ""
+        out = self._take(tail)
+        if not self.cited:  # nothing that cites a product: the uncited rest is not shown
+            self._pending.clear()
+        return out
+
+    def _take(self, sentence: str) -> list[str]:
+        sentence = sentence.strip()
+        if not sentence or self.full:
+            return []
+        check = self._grounder.check(sentence)
+        if any(k.text == sentence for k in self.kept):
+            check.problems.append("repite una frase anterior")
+        if not check.ok:
+            self.dropped.append(check)
+            return []
+        self.kept.append(check)
+        if check.refs:
+            self.cited = True
+        if not self.cited:
+            self._pending.append(sentence)
+            return []
+        out, self._pending = [*self._pending, sentence], []
+        return out

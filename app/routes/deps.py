@@ -1,0 +1,48 @@
+"""What routes take from the app: the chat service, the metrics, the authenticated client."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from app.metrics import Metrics
+from app.runtime import Runtime
+from app.schemas import ErrorResponse
+from app.service import ChatService
+
+
+def runtime(request: Request) -> Runtime:
+    value: Runtime = request.app.state.runtime
+    return value
+
+
+def chat_service(request: Request) -> ChatService:
+    return runtime(request).service
+
+
+def metrics(request: Request) -> Metrics:
+    value: Metrics = request.app.state.metrics
+    return value
+
+
+def client(request: Request) -> str:
+    """Checks the API key and charges the rate limit; the client's identity."""
+    identity: str = request.app.state.guard.check(request)
+    return identity
+
+
+Service = Annotated[ChatService, Depends(chat_service)]
+AppMetrics = Annotated[Metrics, Depends(metrics)]
+Client = Annotated[str, Depends(client)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in {
+        401: "Missing or wrong API key.",
+        413: "Request body too large.",
+        422: "Invalid request (empty or too long message, bad JSON).",
+        429: "Rate limit reached; see Retry-After.",
+        503: "Model busy (see Retry-After), or store/index not ready.",
+    }.items()
+}

@@ -1,0 +1,78 @@
+"""What one API process holds: the store, conversations, retriever, model and chat service.
+
+Built in the FastAPI lifespan (never at import) by `open_runtime`, closed on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from app.chat_model import ChatModel
+from app.gate import ModelGate
+from app.service import ChatService
+from core.settings import Settings
+from retrieval.embedder import Embedder, create_embedder
+from retrieval.retriever import Retriever
+from storage.base import ProductStore
+from storage.conversations import ConversationStore, create_conversation_store
+from storage.factory import create_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: ProductStore
+    conversations: ConversationStore
+    retriever: Retriever
+    gate: ModelGate | None
+    service: ChatService
+
+    async def close(self) -> None:
+        if self.gate is not None:
+            await asyncio.to_thread(self.gate.close)
+        await self.conversations.close()
+        await self.store.close()
+
+
+def create_chat_model(settings: Settings) -> ChatModel | None:
+    """The configured model, loaded (None in data-only mode)."""
+    if settings.model.backend == "data-only":
+        return None
+    from app.llama_model import LlamaCppChatModel
+
+    return LlamaCppChatModel(settings)
+
+
+async def open_runtime(
+    settings: Settings,
+    model: ChatModel | None = None,
+    embedder: Embedder | None = None,
+) -> Runtime:
+    """Open everything; `model`/`embedder` replace the configured ones (tests, benchmarks)."""
+    store = create_store(settings)
+    await store.initialize()
+    conversations = create_conversation_store(settings)
+    try:
+        await conversations.initialize()
+        embedder = embedder or create_embedder(settings.retrieval)
+        retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
+        if model is None:
+            model = await asyncio.to_thread(create_chat_model, settings)
+        gate = (
+            ModelGate(model, settings.model.queue_size, settings.model.queue_timeout_s)
+            if model is not None
+            else None
+        )
+    except BaseException:
+        await conversations.close()
+        await store.close()
+        raise
+    service = ChatService(
+        retriever, store, conversations, gate, settings.chat, settings.model.max_tokens
+    )
+    log.info("Chat service ready: model %s", service.model_name)
+    return Runtime(settings, store, conversations, retriever, gate, service)

@@ -1,0 +1,92 @@
+"""API keys and the per-client rate limit.
+
+Keys are optional (`SUPERSMART_API__API_KEYS`); when set, every chat route needs one, sent as
+`Authorization: Bearer <key>` (what OpenAI clients send) or `X-API-Key`, compared in constant
+time. The rate limit is a token bucket per key (or per client address when keys are off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections import OrderedDict
+
+from fastapi import Request
+
+from core.errors import SuperSmartError
+from core.settings import ApiSettings
+
+
+class AuthError(SuperSmartError):
+    """Missing or wrong API key (HTTP 401)."""
+
+
+class RateLimitedError(SuperSmartError):
+    """Too many requests from one client (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RateLimiter:
+    """Token bucket per client: `per_minute` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
+        self._rate = per_minute / 60.0
+        self._capacity = float(per_minute)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._max_clients = max_clients
+
+    def take(self, client: str, now: float | None = None) -> None:
+        if self._capacity == 0:
+            return
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.pop(client, (self._capacity, now))
+        tokens = min(self._capacity, tokens + (now - last) * self._rate)
+        if tokens < 1:
+            self._buckets[client] = (tokens, now)
+            wait = math.ceil((1 - tokens) / self._rate)
+            raise RateLimitedError(
+                f"Too many requests: the limit is {int(self._capacity)} a minute. "
+                f"Retry in {wait} s.",
+                retry_after_s=wait,
+            )
+        self._buckets[client] = (tokens - 1, now)
+        while len(self._buckets) > self._max_clients:  # bounded memory: forget the idlest
+            self._buckets.popitem(last=False)
+
+
+class Guard:
+    """Authenticates a request and charges its client one request."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self._keys = [k.get_secret_value().encode() for k in settings.api_keys]
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def client(self, request: Request) -> str:
+        """Who is asking: a hash of their key, or their address when keys are off."""
+        if not self._keys:
+            return request.client.host if request.client else "unknown"
+        given = _presented_key(request)
+        if given is None:
+            raise AuthError(
+                "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`."
+            )
+        if not any(hmac.compare_digest(given.encode(), key) for key in self._keys):
+            raise AuthError("The API key is not valid: check it with the service's operator.")
+        return "key:" + hashlib.sha256(given.encode()).hexdigest()[:16]
+
+    def check(self, request: Request) -> str:
+        client = self.client(request)
+        self.limiter.take(client)
+        return client
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.headers.get("x-api-key") or None

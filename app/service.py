@@ -1,0 +1,246 @@
+"""`ChatService`: the one place that turns a question into a grounded, cited answer.
+
+question -> understand -> retrieve -> numbered products with their price history -> prompt ->
+model (through `ModelGate`) -> sentence-by-sentence grounding check -> answer. When the model's
+answer cannot be trusted it is repaired (unsupported sentences dropped) or replaced by the answer
+composed from the data; the result says which. API routes and bots are thin adapters over this.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app import compose
+from app.chat_model import Message, Usage
+from app.facts import ProductFacts
+from app.gate import ModelGate
+from app.grounding import Grounder, StreamingCheck
+from app.prompt import build_messages
+from core.domain import ConversationTurn
+from core.errors import InputError
+from core.settings import ChatSettings
+from retrieval.query import Query, understand
+from retrieval.retriever import Hit, Retriever
+from storage.base import ProductStore
+from storage.codec import search_terms
+from storage.conversations import ConversationStore
+
+_REFS = re.compile(r"\[(\d+)\]")
+Verdict = Literal["verified", "repaired", "replaced", "composed"]
+
+
+@dataclass
+class Grounding:
+    verdict: Verdict
+    issues: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChatAnswer:
+    conversation_id: str
+    question: str
+    answer: str
+    cited: list[ProductFacts]
+    context: list[ProductFacts]
+    grounding: Grounding
+    timings_ms: dict[str, float]
+    usage: Usage
+    model: str
+    index_version: str
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: ChatAnswer
+
+
+ChatEvent = Delta | Done
+
+
+class ChatService:
+    def __init__(
+        self,
+        retriever: Retriever,
+        store: ProductStore,
+        conversations: ConversationStore,
+        gate: ModelGate | None,
+        settings: ChatSettings,
+        max_tokens: int = 200,
+    ) -> None:
+        self._retriever = retriever
+        self._store = store
+        self._conversations = conversations
+        self._gate = gate
+        self._settings = settings
+        self._max_tokens = max_tokens
+
+    @property
+    def model_name(self) -> str:
+        return self._gate.model.name if self._gate else "data-only"
+
+    async def ask(
+        self,
+        question: str,
+        conversation_id: str | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> ChatAnswer:
+        async for event in self.stream(question, conversation_id, history):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("stream() always ends with Done")
+
+    async def forget(self, conversation_id: str) -> bool:
+        return await self._conversations.forget(conversation_id)
+
+    async def stream(
+        self,
+        question: str,
+        conversation_id: str | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Verified answer text as it is produced, then the whole answer with its evidence.
+
+        `history` (an OpenAI-style client sends its own) replaces the stored conversation and
+        is not saved; otherwise the conversation `conversation_id` is read and extended.
+        """
+        question = self._validate(question)
+        started = time.perf_counter()
+        conversation_id = conversation_id or uuid.uuid4().hex
+        turns = list(history) if history is not None else await self._turns(conversation_id)
+        query, hits, index_version = await self._retrieve(question, turns)
+        retrieved = time.perf_counter()
+        facts = await self._facts(hits)
+        usage = Usage()
+        timings = {"retrieval": _ms(started, retrieved)}
+        parts: list[str] = []  # answer sentences; the first `shown` were already streamed
+        shown = 0
+        first: float | None = None
+
+        if not facts:
+            facts = await self._alternatives(query)
+            grounding = Grounding("composed", ["ningún producto cumple la pregunta"])
+            parts.append(compose.not_found(query, facts))
+        elif self._gate is None:
+            grounding = Grounding("composed")
+            parts.append(compose.compose(query, facts))
+        else:
+            check = StreamingCheck(Grounder(facts))
+            messages = build_messages(question, facts, turns[-self._settings.turns_in_prompt :])
+            async for piece in self._gate.stream(messages, self._max_tokens, usage):
+                parts += check.feed(piece)
+                for sentence in parts[shown:]:
+                    first = first or time.perf_counter()
+                    yield Delta(sentence if shown == 0 else " " + sentence)
+                    shown += 1
+                if check.full:
+                    break
+            parts += check.finish()
+            grounding = _verdict(check)
+            if grounding.verdict == "replaced":
+                parts = [*parts[:shown], compose.compose(query, facts)]
+            elif compose.asks_about_allergens(query):
+                cited = _cited(" ".join(parts), facts) or facts[:1]
+                parts.append(compose.allergens(query, cited))
+                grounding.issues.append("alérgenos compuestos a partir de los datos")
+        for sentence in parts[shown:]:
+            first = first or time.perf_counter()
+            yield Delta(sentence if shown == 0 else " " + sentence)
+            shown += 1
+        answer = " ".join(parts)
+        finished = time.perf_counter()
+        timings["first_text"] = _ms(started, first or finished)
+        timings["generation"] = _ms(retrieved, finished)
+        timings["total"] = _ms(started, finished)
+        if history is None:
+            await self._conversations.append(
+                conversation_id,
+                [
+                    ConversationTurn(role="user", content=question),
+                    ConversationTurn(role="assistant", content=answer),
+                ],
+                keep=self._settings.turns_kept,
+            )
+        yield Done(
+            ChatAnswer(
+                conversation_id=conversation_id,
+                question=question,
+                answer=answer,
+                cited=_cited(answer, facts),
+                context=facts,
+                grounding=grounding,
+                timings_ms=timings,
+                usage=usage,
+                model=self.model_name,
+                index_version=index_version,
+            )
+        )
+
+    # steps ----------------------------------------------------------------------------------
+    def _validate(self, question: str) -> str:
+        question = " ".join(question.split())
+        if not question:
+            raise InputError("The message is empty: ask about a product, e.g. «leche sin lactosa».")
+        if len(question) > self._settings.max_message_chars:
+            raise InputError(
+                f"The message has {len(question)} characters; the limit is "
+                f"{self._settings.max_message_chars}. Ask a shorter question."
+            )
+        return question
+
+    async def _turns(self, conversation_id: str) -> list[Message]:
+        stored = await self._conversations.recent(conversation_id, self._settings.turns_in_prompt)
+        return [Message("user" if t.role == "user" else "assistant", t.content) for t in stored]
+
+    async def _retrieve(
+        self, question: str, turns: Sequence[Message]
+    ) -> tuple[Query, list[Hit], str]:
+        search = question
+        if not search_terms(understand(question).text):
+            # A follow-up ("¿y en Dia?") searches for what the previous question asked about.
+            previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+            if previous:
+                search = f"{previous} {question}"
+        result = await self._retriever.search(search, limit=self._settings.products_in_context)
+        return result.query, result.hits, result.index_version
+
+    async def _facts(self, hits: Sequence[Hit]) -> list[ProductFacts]:
+        facts = []
+        for ref, hit in enumerate(hits, 1):
+            history = await self._store.price_history(hit.product.id)
+            facts.append(ProductFacts(ref, hit.product, tuple(history), hit.verdict.flags))
+        return facts
+
+    async def _alternatives(self, query: Query) -> list[ProductFacts]:
+        """What exists without the question's limits (chain, price, allergens), if anything."""
+        if not query.constrained or not search_terms(query.text):
+            return []
+        result = await self._retriever.search(query.text, limit=3)
+        return await self._facts(result.hits)
+
+
+def _verdict(check: StreamingCheck) -> Grounding:
+    issues = [f"«{d.text[:80]}»: {'; '.join(d.problems)}" for d in check.dropped]
+    if not check.cited:
+        issues.append("la respuesta del modelo no cita ningún producto válido")
+        return Grounding("replaced", issues)
+    return Grounding("repaired" if check.dropped else "verified", issues)
+
+
+def _cited(answer: str, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
+    by_ref = {f.ref: f for f in facts}
+    refs = dict.fromkeys(int(n) for n in _REFS.findall(answer))
+    return [by_ref[n] for n in refs if n in by_ref]
+
+
+def _ms(start: float, end: float) -> float:
+    return round((end - start) * 1000, 1)

@@ -1,0 +1,91 @@
+"""`supersmart serve` (the chat API and page) and `supersmart ask` (one question, in the
+terminal, through the same chat service)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.table import Table
+
+from app.facts import money, reference
+from app.runtime import open_runtime
+from app.service import ChatAnswer
+from cli.runtime import console, err_console, get_settings
+from core.errors import SuperSmartError
+from core.settings import Settings
+
+VERDICTS = {
+    "verified": "respuesta del modelo comprobada con los datos",
+    "repaired": "se quitaron frases que los datos no respaldan",
+    "replaced": "la respuesta del modelo no se pudo comprobar: respuesta compuesta con los datos",
+    "composed": "respuesta compuesta con los datos",
+}
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Address (default SUPERSMART_API__HOST)."),
+    port: int | None = typer.Option(None, help="Port (default SUPERSMART_API__PORT)."),
+) -> None:
+    """Serve the chat API (POST /chat, /v1/chat/completions) and the chat page at /."""
+    settings = get_settings(ctx)
+    run_server(settings, host or settings.api.host, port or settings.api.port)
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from app.api import create_app
+
+    console.print(
+        f"Chat page: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs  "
+        "(Ctrl-C stops)"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="A question in Spanish."),
+) -> None:
+    """Answer one question in the terminal, as POST /chat would."""
+    settings = get_settings(ctx)
+    try:
+        asyncio.run(answer_questions(settings, [question]))
+    except SuperSmartError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+async def answer_questions(settings: Settings, questions: list[str]) -> None:
+    runtime = await open_runtime(settings)
+    try:
+        console.print(f"[dim]Model: {runtime.service.model_name}[/]")
+        for question in questions:
+            print_answer(await runtime.service.ask(question))
+    finally:
+        await runtime.close()
+
+
+def print_answer(answer: ChatAnswer) -> None:
+    console.print(f"\n[bold]» {answer.question}[/]")
+    console.print(answer.answer, highlight=False)
+    if answer.cited:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("", "cadena", "producto", "precio", "precio/unidad", "precio a"):
+            table.add_column(column)
+        for f in answer.cited:
+            p = f.product
+            table.add_row(
+                f"[{f.ref}]",
+                p.chain,
+                p.name,
+                money(p.price),
+                reference(p) or "-",
+                f"{p.observed_at:%d/%m/%Y}",
+            )
+        console.print(table)
+    console.print(
+        f"[dim]{VERDICTS[answer.grounding.verdict]} · {answer.timings_ms['total']:.0f} ms[/]"
+    )

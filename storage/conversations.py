@@ -1,0 +1,191 @@
+"""Conversation memory in the store, so it survives restarts and is shared by API replicas.
+
+Each conversation keeps at most `keep` messages (the oldest are dropped on append).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+from core.domain import ConversationTurn
+from core.errors import StoreError, StoreUnavailableError
+from core.settings import Settings
+from storage.codec import decode_ts, encode_ts
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversation_turns (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+"""
+
+
+class ConversationStore(Protocol):
+    async def initialize(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
+        """The last `limit` messages, oldest first."""
+
+    async def append(
+        self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
+    ) -> None: ...
+
+    async def forget(self, conversation_id: str) -> bool:
+        """Delete a conversation; whether it existed."""
+
+
+class SqliteConversationStore:
+    def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
+        self._path = path
+        self._timeout_s = timeout_s
+        self._db: aiosqlite.Connection | None = None
+
+    async def initialize(self) -> None:
+        if self._db is not None:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self._path, timeout=self._timeout_s, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"Cannot open conversations in {self._path}: {exc}. Check that the folder is "
+                "writable, or set SUPERSMART_STORE__SQLITE_PATH."
+            ) from exc
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("The conversation store is not open: call `initialize()` first.")
+        return self._db
+
+    async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
+        async with self.db.execute(
+            "SELECT role, content, at FROM conversation_turns WHERE conversation_id = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (conversation_id, limit),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        return [ConversationTurn(role=r, content=c, at=decode_ts(a)) for r, c, a in reversed(rows)]
+
+    async def append(
+        self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
+    ) -> None:
+        db = self.db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            async with db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            last = int(row[0]) if row else 0
+            await db.executemany(
+                "INSERT INTO conversation_turns VALUES (?, ?, ?, ?, ?)",
+                [
+                    (conversation_id, last + i, t.role, t.content, encode_ts(t.at))
+                    for i, t in enumerate(turns, 1)
+                ],
+            )
+            await db.execute(
+                "DELETE FROM conversation_turns WHERE conversation_id = ? AND seq <= ?",
+                (conversation_id, last + len(turns) - keep),
+            )
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+
+    async def forget(self, conversation_id: str) -> bool:
+        cursor = await self.db.execute(
+            "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
+        )
+        return cursor.rowcount > 0
+
+
+class MongoConversationStore:
+    """One document per conversation; `$push` with `$slice` appends and caps atomically."""
+
+    def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
+        self._uri = uri
+        self._database = database
+        self._timeout_ms = int(timeout_s * 1000)
+        self._client: Any = None
+
+    async def initialize(self) -> None:
+        if self._client is not None:
+            return
+        from pymongo import AsyncMongoClient
+        from pymongo.errors import PyMongoError
+
+        client: Any = AsyncMongoClient(
+            self._uri, tz_aware=True, serverSelectionTimeoutMS=self._timeout_ms
+        )
+        try:
+            await client.admin.command("ping")
+        except PyMongoError as exc:
+            await client.close()
+            raise StoreUnavailableError(
+                f"Cannot reach MongoDB for conversations: {exc}. Check "
+                "SUPERSMART_STORE__MONGODB_URI and that the server is up."
+            ) from exc
+        self._client = client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def _turns(self) -> Any:
+        if self._client is None:
+            raise StoreError("The conversation store is not open: call `initialize()` first.")
+        return self._client[self._database]["conversations"]
+
+    async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
+        doc = await self._turns.find_one({"_id": conversation_id})
+        turns = (doc or {}).get("turns", [])[-limit:] if limit > 0 else []
+        return [ConversationTurn.model_validate(json.loads(t)) for t in turns]
+
+    async def append(
+        self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
+    ) -> None:
+        encoded = [t.model_dump_json() for t in turns]
+        await self._turns.update_one(
+            {"_id": conversation_id},
+            {"$push": {"turns": {"$each": encoded, "$slice": -keep}}},
+            upsert=True,
+        )
+
+    async def forget(self, conversation_id: str) -> bool:
+        result = await self._turns.delete_one({"_id": conversation_id})
+        return bool(result.deleted_count)
+
+
+def create_conversation_store(settings: Settings) -> ConversationStore:
+    if settings.store_backend == "mongodb" and settings.store.mongodb_uri is not None:
+        return MongoConversationStore(
+            settings.store.mongodb_uri.get_secret_value(),
+            settings.store.mongodb_database,
+            settings.store.timeout_s,
+        )
+    return SqliteConversationStore(settings.sqlite_path, settings.store.timeout_s)

@@ -1,0 +1,208 @@
+"""`POST /chat` and `/chat/stream` with the scripted model over the sample catalogue: what a
+shopper sees is cited, priced as the data says, dated, and honest about what it does not know."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import httpx
+
+from app.compose import ALLERGEN_DISCLAIMER
+from tests.app.conftest import LiveServer
+from tests.fakes.chat_model import ScriptedChatModel
+
+AOVE = "¿Dónde está más barato el aceite de oliva virgen extra?"
+
+
+async def ask(client: httpx.AsyncClient, message: str, **extra: object) -> dict:
+    response = await client.post("/chat", json={"message": message, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_answer_cites_products_with_price_and_date(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("El más barato es {1.name} [1], a {1.price}.")
+    body = await ask(client, AOVE)
+    assert body["grounding"]["verdict"] == "verified"
+    cited = body["products"]
+    assert [p["ref"] for p in cited] == [1]
+    product = cited[0]
+    assert f"{product['name']} [1], a " in body["answer"]
+    assert Decimal(product["price"]) == Decimal(
+        body["answer"].rsplit("a ", 1)[1].rstrip(" €.").replace(",", ".")
+    )
+    assert product["price_date"] == "2026-11-20"
+    assert product["url"].startswith("https://")
+    assert product["reference_unit"] == "l" and product["reference_price"]
+    assert body["conversation_id"]
+    # the model saw the numbered products and the question
+    prompt = model.prompts[0][-1].content
+    assert prompt.startswith("Productos:\n[1] ") and prompt.endswith(AOVE)
+
+
+async def test_a_wrong_price_is_removed_and_the_rest_kept(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("El más barato es {1.name} [1], a {1.price}. Además [2] está a 0,99 €.")
+    body = await ask(client, AOVE)
+    assert body["grounding"]["verdict"] == "repaired"
+    assert "0,99" not in body["answer"]
+    assert "precio 0,99 € no consta" in body["grounding"]["issues"][0]
+    assert [p["ref"] for p in body["products"]] == [1]
+
+
+async def test_an_answer_with_only_wrong_facts_is_replaced_by_the_data(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("El aceite [1] cuesta 3,10 € y [2] cuesta 2,00 €.")
+    body = await ask(client, AOVE)
+    assert body["grounding"]["verdict"] == "replaced"
+    assert "3,10" not in body["answer"] and "2,00" not in body["answer"]
+    first = body["products"][0]
+    price = f"{Decimal(first['price']):.2f} €".replace(".", ",")
+    assert price in body["answer"] and "a 20/11/2026" in body["answer"]
+
+
+async def test_cross_chain_comparison_is_by_reference_price(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("No sé.")  # nothing citable: the data answers
+    body = await ask(client, AOVE)
+    products = body["products"]
+    assert len({p["chain"] for p in products}) >= 3
+    per_litre = [Decimal(p["reference_price"]) for p in products]
+    assert per_litre == sorted(per_litre)
+    assert body["answer"].startswith("El más barato por precio por litro es")
+    # a 5 l jug can be the cheapest per litre while not the cheapest package
+    assert "€/l" in body["answer"]
+
+
+async def test_unknown_product_gets_no_invented_answer(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    body = await ask(client, "¿Tenéis caviar de beluga?")
+    assert body["answer"].startswith("No encuentro ese producto «caviar beluga»")
+    assert body["products"] == []
+    assert body["grounding"]["verdict"] == "composed"
+    assert model.prompts == []  # the model is not asked to make something up
+
+
+async def test_impossible_limits_offer_the_closest_alternatives(client: httpx.AsyncClient) -> None:
+    body = await ask(client, "galletas sin gluten en Carrefour por menos de 0,50 €")
+    assert body["answer"].startswith("No encuentro")
+    assert "por menos de 0,50 €" in body["answer"]
+    assert "Lo más parecido que tengo" in body["answer"]
+    assert body["products"] and all("Galletas" in p["name"] for p in body["products"])
+
+
+async def test_allergen_answer_never_calls_unknown_safe(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("Todas son aptas para celíacos: {1.name} [1] a {1.price} y [2] no contiene gluten.")
+    body = await ask(client, "¿Qué galletas sin gluten hay por menos de 2 €?")
+    answer = body["answer"]
+    assert ALLERGEN_DISCLAIMER in answer
+    assert "aptas para celíacos" not in answer and "no contiene gluten" not in answer
+    assert all(Decimal(p["price"]) < 2 for p in body["products"])
+    for product in body["products"]:
+        said = answer.split(f"[{product['ref']}] ")[-1].split(";")[0]
+        assert said.startswith(
+            ("sin gluten según la etiqueta", "dice «sin gluten» en el nombre, pero no tengo")
+        ), said
+    assert body["grounding"]["verdict"] in ("repaired", "replaced")
+
+
+async def test_price_history_question_answers_with_dates(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("")  # the model says nothing usable
+    body = await ask(client, "¿Ha subido la leche entera este mes?")
+    first = body["products"][0]
+    assert "Leche entera" in first["name"]
+    answer = body["answer"]
+    assert f"[{first['ref']}]" in answer
+    assert " ha subido de " in answer or " ha bajado de " in answer or "no ha cambiado" in answer
+    assert "/2026" in answer
+
+
+async def test_stream_sends_verified_text_then_the_whole_answer(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("Mira. El más barato es {1.name} [1], a {1.price}. Y [2] a 0,01 €. Eso es todo.")
+    async with client.stream("POST", "/chat/stream", json={"message": AOVE}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = []
+        name = None
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[6:])))
+    deltas = [data["text"] for kind, data in events if kind == "delta"]
+    assert len(deltas) >= 2
+    kind, done = events[-1]
+    assert kind == "done"
+    assert "".join(deltas) == done["answer"]
+    assert "0,01" not in done["answer"]
+    assert done["answer"].startswith("Mira. El más barato es")
+    assert done["grounding"]["verdict"] == "repaired"
+
+
+async def test_conversation_survives_a_restart_and_can_be_forgotten(
+    data_dir, model: ScriptedChatModel
+) -> None:
+    from tests.app.conftest import chat_settings, serve
+
+    settings = chat_settings(data_dir)
+    with serve(settings, model) as first:
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
+            body = await ask(http, "leche entera")
+    conversation = body["conversation_id"]
+    with serve(settings, model) as second:  # a new process would see the same
+        async with httpx.AsyncClient(base_url=second.url, timeout=30) as http:
+            follow_up = await ask(http, "¿y en Dia?", conversation_id=conversation)
+            # the follow-up searched for milk in Dia, with the earlier turns in the prompt
+            assert follow_up["products"] and all(p["chain"] == "dia" for p in follow_up["products"])
+            assert any("Leche" in p["name"] for p in follow_up["products"])
+            turns = [m.content for m in model.prompts[-1][1:-1]]
+            assert turns == ["leche entera", body["answer"]]
+            assert (await http.delete(f"/conversations/{conversation}")).status_code == 204
+            await ask(http, "aceite", conversation_id=conversation)
+            assert len(model.prompts[-1]) == 2  # rules + question: nothing remembered
+
+
+async def test_health_and_metrics(client: httpx.AsyncClient, model: ScriptedChatModel) -> None:
+    health = (await client.get("/health")).json()
+    assert health["status"] == "ok"
+    assert health["model"]["detail"].startswith("scripted-fake")
+    assert "429 products" in health["store"]["detail"]
+    model.queue("El más barato es {1.name} [1], a {1.price}.")
+    await ask(client, AOVE)
+    metrics = (await client.get("/metrics")).text
+    assert 'supersmart_chat_answers_total{verdict="verified"} 1.0' in metrics
+    assert 'supersmart_http_requests_total{route="/chat",status="200"} 1.0' in metrics
+
+
+async def test_health_reports_a_missing_index(tmp_path) -> None:
+    from tests.app.conftest import chat_settings, serve
+
+    with serve(chat_settings(tmp_path / "empty"), ScriptedChatModel()) as live:
+        response = httpx.get(f"{live.url}/health")
+        assert response.status_code == 503
+        assert "supersmart index" in response.json()["index"]["detail"]
+        chat = httpx.post(f"{live.url}/chat", json={"message": "leche"})
+        assert chat.status_code == 404
+        assert "run `supersmart index`" in chat.json()["error"]["message"]
+
+
+def test_openapi_documents_every_route(server: LiveServer) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    for path in ("/chat", "/chat/stream", "/v1/chat/completions", "/health", "/metrics"):
+        assert path in spec["paths"], path
+    chat = spec["paths"]["/chat"]["post"]
+    assert {"401", "413", "422", "429", "503"} <= set(chat["responses"])
+    assert "ChatResponse" in json.dumps(chat["responses"]["200"])

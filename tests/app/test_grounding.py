@@ -1,0 +1,113 @@
+"""The grounding check catches what a user would be misled by: prices, sizes, EANs, dates and
+allergen claims the cited products do not hold, and prompt echoes; it lets true ones through."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.facts import ProductFacts
+from app.grounding import Grounder, StreamingCheck
+from core.allergens import AllergenInfo
+from tests.factories import make_price, make_product
+
+OIL = make_product()  # 8,95 €, 1 l, 8,95 €/l, EAN 8480000042411, free of gluten per label
+BISCUITS = make_product(
+    chain="dia",
+    chain_product_id="77",
+    name="Galletas María sin gluten Dia",
+    price=Decimal("1.85"),
+    reference_price=Decimal("9.25"),
+    unit_size=0.2,
+    size_unit="kg",
+    reference_unit="kg",
+    ean=None,
+    allergens=AllergenInfo(),  # nothing declared: unknown
+)
+FACTS = [
+    ProductFacts(
+        1, OIL, (make_price(OIL.id, "8.50", "2026-10-01"), make_price(OIL.id, "8.95", "2026-11-01"))
+    ),
+    ProductFacts(2, BISCUITS),
+]
+
+
+@pytest.fixture
+def grounder() -> Grounder:
+    return Grounder(FACTS)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "El aceite [1] cuesta 8,95 € (8,95 €/l) a 01/11/2026.",
+        "Antes costaba 8,50 € [1].",
+        "La botella de 1 l [1] es de Mercadona.",
+        "Su EAN es 8480000042411 [1].",
+        "El aceite [1] no contiene gluten según su etiqueta.",
+        "Tengo Galletas María sin gluten Dia [2] a 1,85 €, 200 g.",
+    ],
+)
+def test_true_statements_pass(grounder: Grounder, sentence: str) -> None:
+    assert grounder.check(sentence).problems == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        ("El aceite [1] cuesta 7,95 €.", "precio 7,95"),
+        ("Las galletas [2] cuestan 8,95 €.", "precio 8,95"),  # another product's price
+        ("El aceite [1] viene en botella de 750 ml.", "tamaño 750 ml"),
+        ("Su EAN es 8480000099999 [1].", "EAN 8480000099999"),
+        ("Precio a 02/11/2026 [1].", "fecha 02/11/2026"),
+        ("Las galletas [2] no contienen gluten.", "«sin gluten» no lo dice la etiqueta"),
+        (
+            "Las galletas [2] son aptas para celíacos.",
+            "«apto para celíacos» no lo dice la etiqueta",
+        ),
+        ("El aceite [1] contiene leche.", "contiene leche"),
+        ("Mira el producto [7].", "no existen: [7]"),
+        ("[1] Aceite | Mercadona | 8,95 €", "repite el contexto"),
+        ("Pregunta: ¿dónde está más barato?", "repite el contexto"),
+    ],
+)
+def test_false_statements_are_caught(grounder: Grounder, sentence: str, problem: str) -> None:
+    problems = " ".join(grounder.check(sentence).problems)
+    assert problem in problems, problems
+
+
+def test_uncited_price_must_belong_to_some_product(grounder: Grounder) -> None:
+    assert grounder.check("Cuesta 1,85 €.").ok
+    assert not grounder.check("Cuesta 2,85 €.").ok
+
+
+def test_stream_shows_only_verified_sentences_after_a_citation(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    shown: list[str] = []
+    for piece in [
+        "Hola. ",
+        "El aceite [1] cuesta ",
+        "8,95 €. Y las galletas [2] ",
+        "0,99 €. ",
+        "Fin",
+    ]:
+        shown += check.feed(piece)
+    shown += check.finish()
+    assert shown == ["Hola.", "El aceite [1] cuesta 8,95 €.", "Fin"]
+    assert [d.text for d in check.dropped] == ["Y las galletas [2] 0,99 €."]
+    assert check.cited
+
+
+def test_stream_without_any_citation_shows_nothing(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    assert check.feed("El aceite cuesta 8,95 €. ") == []
+    assert check.finish() == []
+    assert not check.cited
+
+
+def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")
+    assert shown == ["El aceite [1] cuesta 8,95 €."]
+    assert check.dropped[0].problems == ["repite una frase anterior"]

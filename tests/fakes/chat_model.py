@@ -1,0 +1,57 @@
+"""`ScriptedChatModel`: a fake `ChatModel` that replies with queued texts, word by word.
+
+A reply may use `{1.price}`-style fields filled from the prompt's numbered products, so a test
+can script "the right price of product 1" without hard-coding catalogue data. Every prompt it
+received is kept for assertions.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+
+from app.chat_model import Message, Usage
+
+_LINE = re.compile(r"^\[(\d+)\] (.*?) \| .*? \| (\d+,\d{2} €)", re.M)
+
+
+class ScriptedChatModel:
+    def __init__(self, *replies: str, default: str = "", delay_s: float = 0.0) -> None:
+        self.replies: deque[str] = deque(replies)
+        self.default = default
+        self.delay_s = delay_s
+        self.prompts: list[list[Message]] = []
+        self._lock = threading.Lock()
+        self.concurrent = 0
+        self.max_concurrent = 0
+
+    @property
+    def name(self) -> str:
+        return "scripted-fake"
+
+    def queue(self, *replies: str) -> None:
+        self.replies.extend(replies)
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        with self._lock:
+            self.concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self.concurrent)
+            self.prompts.append(list(messages))
+            reply = self.replies.popleft() if self.replies else self.default
+        try:
+            fields = {f"{n}.name": name for n, name, _ in _LINE.findall(messages[-1].content)} | {
+                f"{n}.price": price for n, _, price in _LINE.findall(messages[-1].content)
+            }
+            text = re.sub(r"\{(\d+\.\w+)\}", lambda m: fields.get(m[1], m[0]), reply)
+            usage.prompt_tokens = sum(len(m.content.split()) for m in messages)
+            for word in re.findall(r"\S+\s*", text)[:max_tokens]:
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                usage.completion_tokens += 1
+                yield word
+        finally:
+            with self._lock:
+                self.concurrent -= 1

@@ -62,14 +62,24 @@ class SentenceCheck:
 class Grounder:
     """Checks sentences against the numbered products of one answer's context."""
 
-    def __init__(self, facts: Sequence[ProductFacts]) -> None:
+    def __init__(self, facts: Sequence[ProductFacts], instructions: str = "") -> None:
         self._facts = {f.ref: f for f in facts}
+        self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]
+
+    def _echoes(self, folded: str) -> bool:
+        """Repeats the prompt: its table layout, or most words of one of its instructions."""
+        if _ECHO.search(folded):
+            return True
+        words = _words(folded)
+        return len(words) >= 3 and any(
+            len(words & rule) >= 0.7 * len(words) for rule in self._instructions
+        )
 
     def check(self, sentence: str) -> SentenceCheck:
         refs = tuple(int(n) for n in _REF.findall(sentence))
         result = SentenceCheck(sentence, refs)
         folded = fold(sentence)
-        if _ECHO.search(folded):
+        if self._echoes(folded):
             result.problems.append("repite el contexto en lugar de responder")
             return result
         unknown = [n for n in refs if n not in self._facts]
@@ -129,6 +139,10 @@ class Grounder:
             if not targets or any(f.allergen_status(allergen) not in statuses for f in targets):
                 problems.append(f"«{claim}» no lo dice la etiqueta de los productos citados")
         return problems
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text)}
 
 
 def _has_size(f: ProductFacts, base: str, amount: float) -> bool:

@@ -20,7 +20,7 @@ from app.chat_model import Message, Usage
 from app.facts import ProductFacts
 from app.gate import ModelGate
 from app.grounding import Grounder, StreamingCheck
-from app.prompt import build_messages
+from app.prompt import RULES, build_messages
 from core.domain import ConversationTurn
 from core.errors import InputError
 from core.settings import ChatSettings
@@ -134,7 +134,7 @@ class ChatService:
             grounding = Grounding("composed")
             parts.append(compose.compose(query, facts))
         else:
-            check = StreamingCheck(Grounder(facts))
+            check = StreamingCheck(Grounder(facts, instructions=RULES))
             messages = build_messages(question, facts, turns[-self._settings.turns_in_prompt :])
             async for piece in self._gate.stream(messages, self._max_tokens, usage):
                 parts += check.feed(piece)

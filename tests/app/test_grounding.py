@@ -9,6 +9,7 @@ import pytest
 
 from app.facts import ProductFacts
 from app.grounding import Grounder, StreamingCheck
+from app.prompt import RULES
 from core.allergens import AllergenInfo
 from tests.factories import make_price, make_product
 
@@ -35,7 +36,7 @@ FACTS = [
 
 @pytest.fixture
 def grounder() -> Grounder:
-    return Grounder(FACTS)
+    return Grounder(FACTS, instructions=RULES)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,8 @@ def test_true_statements_pass(grounder: Grounder, sentence: str) -> None:
         ("Mira el producto [7].", "no existen: [7]"),
         ("[1] Aceite | Mercadona | 8,95 €", "repite el contexto"),
         ("Pregunta: ¿dónde está más barato?", "repite el contexto"),
+        # the base model echoes its instructions, [1] included
+        ("Cita cada producto que menciones con su número, por ejemplo [1].", "repite el contexto"),
     ],
 )
 def test_false_statements_are_caught(grounder: Grounder, sentence: str, problem: str) -> None:

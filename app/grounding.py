@@ -176,6 +176,12 @@ class StreamingCheck:
     def full(self) -> bool:
         return len(self.kept) >= self._max
 
+    @property
+    def hopeless(self) -> bool:
+        """Three failed sentences (or the prompt's table layout) before any cited sentence held:
+        the model is echoing, looping or inventing; the rest is not worth waiting for."""
+        return not self.cited and (len(self.dropped) >= 3 or " | " in self._buffer)
+
     def feed(self, piece: str) -> list[str]:
         self._buffer += piece
         parts = _BOUNDARY.split(self._buffer)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.chat_model import Message, Usage
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, InputError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,24 @@ class LlamaCppChatModel:
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
 
+    def _fit(self, messages: Sequence[Message], max_tokens: int) -> list[dict[str, str]]:
+        """Drop the oldest earlier turns until prompt + answer fit the context window."""
+        budget = self._settings.context_tokens - max_tokens - 16  # template tokens
+        kept = list(messages)
+        while True:
+            turns = merge_system(kept)
+            if self.count_tokens("\n".join(t["content"] for t in turns)) <= budget:
+                return turns
+            earlier = [i for i, m in enumerate(kept[:-1]) if m.role != "system"]
+            if not earlier:
+                raise InputError(
+                    "The question and its products do not fit the model's context window: ask "
+                    "a shorter question or raise SUPERSMART_MODEL__CONTEXT_TOKENS."
+                )
+            del kept[earlier[0]]
+
     def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
-        turns = merge_system(messages)
+        turns = self._fit(messages, max_tokens)
         usage.prompt_tokens = self.count_tokens("\n".join(t["content"] for t in turns))
         chunks: Any = self._llama.create_chat_completion(
             messages=turns,  # type: ignore[arg-type]

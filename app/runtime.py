@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.chat_model import ChatModel
 from app.gate import ModelGate
 from app.service import ChatService
+from core.errors import NotFoundError
 from core.settings import Settings
 from retrieval.embedder import Embedder, create_embedder
 from retrieval.retriever import Retriever
@@ -47,6 +48,15 @@ def create_chat_model(settings: Settings) -> ChatModel | None:
     return LlamaCppChatModel(settings)
 
 
+def _warm(retriever: Retriever) -> None:
+    """Load the index and the embedder now, not on the first shopper's question."""
+    try:
+        retriever.index()
+        retriever.warm()
+    except NotFoundError as exc:
+        log.warning("%s (the service answers once an index exists)", exc)
+
+
 async def open_runtime(
     settings: Settings,
     model: ChatModel | None = None,
@@ -71,6 +81,7 @@ async def open_runtime(
         await conversations.close()
         await store.close()
         raise
+    await asyncio.to_thread(_warm, retriever)
     service = ChatService(
         retriever, store, conversations, gate, settings.chat, settings.model.max_tokens
     )

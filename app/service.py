@@ -24,7 +24,7 @@ from app.prompt import RULES, build_messages
 from core.domain import ConversationTurn
 from core.errors import InputError
 from core.settings import ChatSettings
-from retrieval.query import Query, understand
+from retrieval.query import Intent, Query, understand
 from retrieval.retriever import Hit, Retriever
 from storage.base import ProductStore
 from storage.codec import search_terms
@@ -135,14 +135,19 @@ class ChatService:
             parts.append(compose.compose(query, facts))
         else:
             check = StreamingCheck(Grounder(facts, instructions=RULES))
-            messages = build_messages(question, facts, turns[-self._settings.turns_in_prompt :])
+            messages = build_messages(
+                question,
+                facts,
+                turns[-self._settings.turns_in_prompt :],
+                with_history=Intent.HISTORY in query.intents,
+            )
             async for piece in self._gate.stream(messages, self._max_tokens, usage):
                 parts += check.feed(piece)
                 for sentence in parts[shown:]:
                     first = first or time.perf_counter()
                     yield Delta(sentence if shown == 0 else " " + sentence)
                     shown += 1
-                if check.full:
+                if check.full or check.hopeless:
                     break
             parts += check.finish()
             grounding = _verdict(check)

@@ -68,6 +68,10 @@ class Retriever:
                 )
             return self._loaded
 
+    def warm(self) -> None:
+        """Run the embedder once (loads its model), so the first question is not slower."""
+        self._embedder.embed(["leche"])
+
     async def search(self, question: str, limit: int = 5, mode: str | None = None) -> Retrieval:
         query = understand(question)
         index = self.index()

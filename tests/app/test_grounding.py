@@ -109,6 +109,21 @@ def test_stream_without_any_citation_shows_nothing(grounder: Grounder) -> None:
     assert not check.cited
 
 
+def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    check.feed("Eres SuperSmart, un asistente. Productos: [1] x | y. Cuesta 1,00 € [1]. ")
+    assert check.hopeless
+    check = StreamingCheck(grounder)
+    check.feed("coche. coche. coche. coche. ")  # a loop with nothing cited
+    assert check.hopeless
+    check = StreamingCheck(grounder)
+    check.feed("Pregunta: leche entera | 1 l")  # the prompt's table, mid-sentence
+    assert check.hopeless
+    check = StreamingCheck(grounder)
+    check.feed("El aceite [1] cuesta 8,95 €. Mal 1,00 € [1]. Mal 2,00 € [1]. Mal 3,00 € [1]. ")
+    assert not check.hopeless  # something held: keep what is right
+
+
 def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
     shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")

@@ -1,0 +1,265 @@
+"""Chat benchmark: what the service costs on top of the model, and how it holds under load.
+
+    python benchmarks/chat.py [--max-tokens 64] [--threads 2] [--output FILE]
+
+On the sample catalogue with the configured model (default: the packaged Gemma 3 270M Q4_K_M,
+plus SUPERSMART_MODEL__LORA_PATH if set):
+1. the same prompts (the exact messages /chat builds) through raw `llama_cpp` and through the
+   whole HTTP `/chat` path (retrieval, prompt, queue, grounding, store): the latency ratio is the
+   service's overhead; time to first token (raw) vs time to first verified text (/chat/stream);
+   tokens per second;
+2. p50/p95 latency, throughput and errors (503 busy answers included) for 1, 4 and 16
+   concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python benchmarks/chat.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from benchmarks.common import machine, percentiles, print_table, write_results
+from core.settings import Settings
+
+QUESTIONS = [
+    "¿Dónde está más barato el aceite de oliva virgen extra?",
+    "¿Qué galletas sin gluten hay por menos de 2 €?",
+    "¿Ha subido la leche entera este mes?",
+    "¿Cuánto cuesta el cacao soluble en Dia?",
+    "Compara el precio del atún claro en aceite",
+    "¿Hay pan de molde sin gluten?",
+    "café molido natural",
+    "¿Qué yogur natural es más barato?",
+]
+
+
+async def prepare(settings: Settings) -> None:
+    from ingestion.importers import ReadContext, get_reader
+    from ingestion.imports import FileImport
+    from ingestion.sample import SAMPLE_CATALOGUE
+    from retrieval.build import build_index
+    from retrieval.embedder import create_embedder
+    from storage.factory import create_store
+
+    store = create_store(settings)
+    await store.initialize()
+    try:
+        await FileImport(store, None, settings.imports).run(
+            get_reader("jsonl"), SAMPLE_CATALOGUE, ReadContext()
+        )
+        await build_index(store, settings, create_embedder(settings.retrieval))
+    finally:
+        await store.close()
+
+
+async def prompts_for(settings: Settings) -> list[list[Any]]:
+    """The messages /chat sends the model for each question (same retrieval, same prompt)."""
+    from app.runtime import open_runtime
+    from tests.fakes.chat_model import ScriptedChatModel
+
+    recorder = ScriptedChatModel(default="")
+    runtime = await open_runtime(settings, model=recorder)
+    try:
+        for question in QUESTIONS:
+            await runtime.service.ask(question)
+    finally:
+        await runtime.close()
+    assert len(recorder.prompts) == len(QUESTIONS), "every question must reach the model"
+    return recorder.prompts
+
+
+def raw_llama(settings: Settings, prompts: list[list[Any]]) -> dict[str, Any]:
+    from app.chat_model import Usage
+    from app.llama_model import LlamaCppChatModel
+
+    model = LlamaCppChatModel(settings)
+    list(model.stream(prompts[0], 8, Usage()))  # warm-up, as the service's first request
+    latencies, firsts, tokens = [], [], 0
+    for messages in prompts:
+        usage = Usage()
+        start = time.perf_counter()
+        first = None
+        for _ in model.stream(messages, settings.model.max_tokens, usage):
+            first = first or time.perf_counter()
+        end = time.perf_counter()
+        latencies.append((end - start) * 1000)
+        firsts.append(((first or end) - start) * 1000)
+        tokens += usage.completion_tokens
+    return {
+        "latency_ms": percentiles(latencies),
+        "first_token_ms": percentiles(firsts),
+        "tokens": tokens,
+        "tokens_per_s": round(tokens / (sum(latencies) / 1000), 2),
+        "mean_ms": round(sum(latencies) / len(latencies), 1),
+    }
+
+
+async def through_service(url: str, clients: int, per_client: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    firsts: list[float] = []
+    errors: dict[str, int] = {}
+    tokens = 0
+
+    async def client(index: int, http: httpx.AsyncClient) -> None:
+        nonlocal tokens
+        for i in range(per_client):
+            question = QUESTIONS[(index + i) % len(QUESTIONS)]
+            start = time.perf_counter()
+            first = None
+            try:
+                async with http.stream(
+                    "POST", "/chat/stream", json={"message": question}
+                ) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        key = str(response.status_code)
+                        errors[key] = errors.get(key, 0) + 1
+                        continue
+                    async for line in response.aiter_lines():
+                        if line.startswith("event: delta") and first is None:
+                            first = time.perf_counter()
+                        if line.startswith("data: ") and '"usage"' in line:
+                            tokens += json.loads(line[6:])["usage"]["completion_tokens"]
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                continue
+            end = time.perf_counter()
+            latencies.append((end - start) * 1000)
+            firsts.append(((first or end) - start) * 1000)
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+        await asyncio.gather(*(client(i, http) for i in range(clients)))
+    wall = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": clients * per_client,
+        "answered": len(latencies),
+        "errors": errors,
+        "latency_ms": percentiles(latencies) if len(latencies) > 1 else None,
+        "first_text_ms": percentiles(firsts) if len(firsts) > 1 else None,
+        "answers_per_s": round(len(latencies) / wall, 3),
+        "tokens_per_s": round(tokens / wall, 2),
+        "mean_ms": round(sum(latencies) / max(1, len(latencies)), 1),
+    }
+
+
+@contextmanager
+def served(settings: Settings) -> Iterator[str]:
+    """`supersmart serve` in its own process, as deployed (the client must not share its GIL)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "SUPERSMART_DATA_DIR": str(settings.data_dir),
+        "SUPERSMART_MODEL__MAX_TOKENS": str(settings.model.max_tokens),
+        "SUPERSMART_MODEL__THREADS": str(settings.model.threads),
+        "SUPERSMART_API__RATE_LIMIT_PER_MINUTE": "0",
+    }
+    if settings.model.path is not None:
+        env["SUPERSMART_MODEL__PATH"] = str(settings.model.path)
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None:
+                raise RuntimeError("`supersmart serve` exited; run it by hand to see why")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="supersmart-bench-")) / "data"
+    base = Settings()
+    # Reuse an already assembled packaged model (e.g. the demo's) instead of a 253 MB copy.
+    path = base.model.path or (base.model_path.resolve() if base.model_path.exists() else None)
+    model = {"max_tokens": args.max_tokens, "threads": args.threads, "path": path}
+    settings = base.model_copy(
+        update={
+            "data_dir": data_dir,
+            "model": base.model.model_copy(update=model),
+            "api": base.api.model_copy(update={"rate_limit_per_minute": 0}),
+        }
+    )
+    asyncio.run(prepare(settings))
+    prompts = asyncio.run(prompts_for(settings))
+    raw = raw_llama(settings, prompts)
+
+    load: list[dict[str, Any]] = []
+    with served(settings) as url:
+        asyncio.run(through_service(url, 1, 2))  # warm-up
+        for clients, per_client in ((1, len(QUESTIONS)), (4, 4), (16, 2)):
+            load.append(asyncio.run(through_service(url, clients, per_client)))
+    single = load[0]
+    overhead = single["mean_ms"] / raw["mean_ms"]
+    rows = [
+        ("raw llama_cpp", 1, raw["latency_ms"]["p50"], raw["latency_ms"]["p95"],
+         raw["first_token_ms"]["p50"], raw["tokens_per_s"], "-", 1.0),
+    ]  # fmt: skip
+    for run in load:
+        rows.append(
+            (
+                "/chat/stream",
+                run["clients"],
+                run["latency_ms"]["p50"] if run["latency_ms"] else "-",
+                run["latency_ms"]["p95"] if run["latency_ms"] else "-",
+                run["first_text_ms"]["p50"] if run["first_text_ms"] else "-",
+                run["tokens_per_s"],
+                sum(run["errors"].values()),
+                round(run["mean_ms"] / raw["mean_ms"], 3),
+            )
+        )
+    print_table(
+        f"Chat ({settings.model_path.name}, {args.threads} threads, max {args.max_tokens} tokens)",
+        ["path", "clients", "p50 ms", "p95 ms", "first text ms", "tokens/s", "errors",
+         "mean / raw"],
+        rows,
+    )  # fmt: skip
+    print(f"Service overhead at 1 client: {overhead:.3f}x raw generation.")
+    payload = {
+        "machine": machine() | {"threads": args.threads},
+        "model": settings.model_path.name,
+        "max_tokens": args.max_tokens,
+        "questions": QUESTIONS,
+        "raw": raw,
+        "service": load,
+        "overhead_ratio": round(overhead, 4),
+    }
+    print(f"Results: {write_results('chat', payload, args.output)}")
+
+
+if __name__ == "__main__":
+    main()

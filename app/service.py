@@ -93,30 +93,35 @@ class ChatService:
         question: str,
         conversation_id: str | None = None,
         history: Sequence[Message] | None = None,
+        owner: str = "",
     ) -> ChatAnswer:
-        async for event in self.stream(question, conversation_id, history):
+        async for event in self.stream(question, conversation_id, history, owner):
             if isinstance(event, Done):
                 return event.answer
         raise AssertionError("stream() always ends with Done")
 
-    async def forget(self, conversation_id: str) -> bool:
-        return await self._conversations.forget(conversation_id)
+    async def forget(self, conversation_id: str, owner: str = "") -> bool:
+        return await self._conversations.forget(_stored_id(conversation_id, owner))
 
     async def stream(
         self,
         question: str,
         conversation_id: str | None = None,
         history: Sequence[Message] | None = None,
+        owner: str = "",
     ) -> AsyncIterator[ChatEvent]:
         """Verified answer text as it is produced, then the whole answer with its evidence.
 
         `history` (an OpenAI-style client sends its own) replaces the stored conversation and
-        is not saved; otherwise the conversation `conversation_id` is read and extended.
+        is not saved; otherwise the conversation `conversation_id` is read and extended. With an
+        `owner` (an API key's identity) conversations are private to it: another key using the
+        same id gets a conversation of its own.
         """
         question = self._validate(question)
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
-        turns = list(history) if history is not None else await self._turns(conversation_id)
+        stored_id = _stored_id(conversation_id, owner)
+        turns = list(history) if history is not None else await self._turns(stored_id)
         query, hits, index_version = await self._retrieve(question, turns)
         retrieved = time.perf_counter()
         facts = await self._facts(hits)
@@ -168,7 +173,7 @@ class ChatService:
         timings["total"] = _ms(started, finished)
         if history is None:
             await self._conversations.append(
-                conversation_id,
+                stored_id,
                 [
                     ConversationTurn(role="user", content=question),
                     ConversationTurn(role="assistant", content=answer),
@@ -231,6 +236,10 @@ class ChatService:
             return []
         result = await self._retriever.search(query.text, limit=3)
         return await self._facts(result.hits)
+
+
+def _stored_id(conversation_id: str, owner: str) -> str:
+    return f"{owner}/{conversation_id}" if owner else conversation_id
 
 
 def _verdict(check: StreamingCheck) -> Grounding:

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from app.errors import status_of
 from app.metrics import Metrics
-from app.routes.deps import ERRORS, AppMetrics, Client, Service
+from app.routes.deps import ERRORS, AppMetrics, Client, Service, owner_of
 from app.schemas import ChatRequest, ChatResponse
 from app.service import ChatEvent, Delta
 from core.errors import SuperSmartError
@@ -20,9 +20,11 @@ router = APIRouter(tags=["chat"])
 
 
 @router.post("/chat", response_model=ChatResponse, responses=ERRORS)
-async def chat(body: ChatRequest, service: Service, metrics: AppMetrics, _: Client) -> ChatResponse:
+async def chat(
+    body: ChatRequest, service: Service, metrics: AppMetrics, client: Client
+) -> ChatResponse:
     """Answer a question from the products in the store, citing them."""
-    answer = await service.ask(body.message, body.conversation_id)
+    answer = await service.ask(body.message, body.conversation_id, owner=owner_of(client))
     metrics.observe(answer)
     return ChatResponse.of(answer)
 
@@ -40,10 +42,10 @@ async def chat(body: ChatRequest, service: Service, metrics: AppMetrics, _: Clie
     },
 )
 async def chat_stream(
-    body: ChatRequest, service: Service, metrics: AppMetrics, _: Client
+    body: ChatRequest, service: Service, metrics: AppMetrics, client: Client
 ) -> StreamingResponse:
     """The same answer as `/chat`, streamed as Server-Sent Events."""
-    events = aiter(service.stream(body.message, body.conversation_id))
+    events = aiter(service.stream(body.message, body.conversation_id, owner=owner_of(client)))
     first = await anext(events)  # errors up to here (busy, bad input) are plain HTTP errors
     return StreamingResponse(
         _sse(first, events, metrics),
@@ -74,7 +76,7 @@ def _event(name: str, data: object) -> str:
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, responses=ERRORS)
-async def forget(conversation_id: str, service: Service, _: Client) -> Response:
+async def forget(conversation_id: str, service: Service, client: Client) -> Response:
     """Forget a conversation (its stored messages are deleted)."""
-    await service.forget(conversation_id)
+    await service.forget(conversation_id, owner=owner_of(client))
     return Response(status_code=204)

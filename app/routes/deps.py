@@ -32,6 +32,12 @@ def client(request: Request) -> str:
     return identity
 
 
+def owner_of(client: str) -> str:
+    """Whose conversations these are: an API key's identity; nobody's when keys are off (a
+    shopper's address changes too often to tie a conversation to it)."""
+    return client if client.startswith("key:") else ""
+
+
 Service = Annotated[ChatService, Depends(chat_service)]
 AppMetrics = Annotated[Metrics, Depends(metrics)]
 Client = Annotated[str, Depends(client)]

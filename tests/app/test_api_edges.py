@@ -160,3 +160,23 @@ async def test_a_client_that_leaves_stops_its_generation(data_dir: Path) -> None
         async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
             after = await http.post("/chat", json={"message": AOVE})  # the model is free
         assert after.status_code == 200
+
+
+def test_conversations_are_private_to_each_api_key(data_dir: Path) -> None:
+    model = ScriptedChatModel(default=GOOD)
+    settings = chat_settings(data_dir, api={"api_keys": ["alice", "bob"]})
+    with serve(settings, model) as live:
+        url = f"{live.url}/chat"
+
+        def ask(key: str, message: str) -> None:
+            body = {"message": message, "conversation_id": "shared-id"}
+            response = httpx.post(url, json=body, headers={"X-API-Key": key})
+            assert response.status_code == 200
+
+        ask("alice", "leche entera")
+        ask("bob", "aceite de oliva")
+        assert [m.content for m in model.prompts[-1][1:-1]] == []  # bob sees nothing of alice's
+        forget = httpx.delete(f"{live.url}/conversations/shared-id", headers={"X-API-Key": "bob"})
+        assert forget.status_code == 204
+        ask("alice", "¿y en Dia?")
+        assert model.prompts[-1][1].content == "leche entera"  # alice's memory is intact

@@ -199,6 +199,14 @@ async def test_health_reports_a_missing_index(tmp_path) -> None:
         assert "run `supersmart index`" in chat.json()["error"]["message"]
 
 
+def test_api_docs_work_offline(server: LiveServer) -> None:
+    page = httpx.get(f"{server.url}/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    script = httpx.get(f"{server.url}/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
+
+
 def test_openapi_documents_every_route(server: LiveServer) -> None:
     spec = httpx.get(f"{server.url}/openapi.json").json()
     for path in ("/chat", "/chat/stream", "/v1/chat/completions", "/health", "/metrics"):

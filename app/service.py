@@ -55,6 +55,14 @@ class ChatAnswer:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    query: Query
+    facts: list[ProductFacts]
+    messages: list[Message]
+    index_version: str
+
+
+@dataclass(frozen=True)
 class Delta:
     text: str
 
@@ -122,9 +130,9 @@ class ChatService:
         conversation_id = conversation_id or uuid.uuid4().hex
         stored_id = _stored_id(conversation_id, owner)
         turns = list(history) if history is not None else await self._turns(stored_id)
-        query, hits, index_version = await self._retrieve(question, turns)
+        prepared = await self.prepare(question, turns)
+        query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
-        facts = await self._facts(hits)
         usage = Usage()
         timings = {"retrieval": _ms(started, retrieved)}
         parts: list[str] = []  # answer sentences; the first `shown` were already streamed
@@ -140,13 +148,7 @@ class ChatService:
             parts.append(compose.compose(query, facts))
         else:
             check = StreamingCheck(Grounder(facts, instructions=RULES))
-            messages = build_messages(
-                question,
-                facts,
-                turns[-self._settings.turns_in_prompt :],
-                with_history=Intent.HISTORY in query.intents,
-            )
-            async for piece in self._gate.stream(messages, self._max_tokens, usage):
+            async for piece in self._gate.stream(prepared.messages, self._max_tokens, usage):
                 parts += check.feed(piece)
                 for sentence in parts[shown:]:
                     first = first or time.perf_counter()
@@ -191,9 +193,22 @@ class ChatService:
                 timings_ms=timings,
                 usage=usage,
                 model=self.model_name,
-                index_version=index_version,
+                index_version=prepared.index_version,
             )
         )
+
+    async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
+        """Retrieval, numbered products and the exact messages the model gets. The fine-tune
+        layer builds its training examples with this, so training and serving see one format."""
+        query, hits, index_version = await self._retrieve(question, turns)
+        facts = await self._facts(hits)
+        messages = build_messages(
+            question,
+            facts,
+            turns[-self._settings.turns_in_prompt :] if self._settings.turns_in_prompt else (),
+            with_history=Intent.HISTORY in query.intents,
+        )
+        return Prepared(query, facts, messages, index_version)
 
     # steps ----------------------------------------------------------------------------------
     def _validate(self, question: str) -> str:

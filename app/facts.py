@@ -61,6 +61,11 @@ def _names(allergens: frozenset[Allergen]) -> str:
     return ", ".join(sorted(ALLERGEN_NAMES_ES[a] for a in allergens))
 
 
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def chain_name(chain: str) -> str:
     return {"dia": "Dia", "supermercados-mas": "Supermercados MAS"}.get(chain, chain.title())
 
@@ -94,7 +99,7 @@ class ProductFacts:
             return None
         return " → ".join(f"{money(o.price)} ({day(o.observed_at)})" for o in self.history[-4:])
 
-    def context_line(self, with_history: bool = False) -> str:
+    def context_line(self, with_history: bool = False, with_ingredients: bool = False) -> str:
         p = self.product
         parts = [f"[{self.ref}] {p.name}"]
         if p.brand and p.brand.lower() not in p.name.lower():
@@ -109,4 +114,6 @@ class ProductFacts:
         if with_history and (changes := self.history_line()) is not None:
             parts.append(f"historial: {changes}")
         parts.append(allergen_line(p))
+        if with_ingredients:
+            parts.append(f"ingredientes: {_clip(p.ingredients or 'sin información', 240)}")
         return " | ".join(parts)

@@ -23,10 +23,12 @@ CONTEXT_HEADER = "Productos:"
 QUESTION_HEADER = "Pregunta:"
 
 
-def render_context(facts: Sequence[ProductFacts], with_history: bool = False) -> str:
-    """One line per product; price changes only when the question is about them (every token
-    of context costs prompt time: ~3 ms each on 2 cores with the packaged model)."""
-    lines = [f.context_line(with_history) for f in facts] or ["(ninguno)"]
+def render_context(
+    facts: Sequence[ProductFacts], with_history: bool = False, with_ingredients: bool = False
+) -> str:
+    """One line per product; price changes and ingredients only when the question is about
+    them (every token of context costs prompt time: ~3 ms each on 2 cores with this model)."""
+    lines = [f.context_line(with_history, with_ingredients) for f in facts] or ["(ninguno)"]
     return "\n".join([CONTEXT_HEADER, *lines])
 
 
@@ -35,9 +37,10 @@ def build_messages(
     facts: Sequence[ProductFacts],
     turns: Sequence[Message] = (),
     with_history: bool = False,
+    with_ingredients: bool = False,
 ) -> list[Message]:
     """System rules, then earlier turns, then the products and the question as the last turn."""
-    context = render_context(facts, with_history)
+    context = render_context(facts, with_history, with_ingredients)
     return [
         Message("system", RULES),
         *turns,

@@ -27,10 +27,11 @@ from core.settings import ChatSettings
 from retrieval.query import Intent, Query, understand
 from retrieval.retriever import Hit, Retriever
 from storage.base import ProductStore
-from storage.codec import search_terms
+from storage.codec import fold, search_terms
 from storage.conversations import ConversationStore
 
 _REFS = re.compile(r"\[(\d+)\]")
+_INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 Verdict = Literal["verified", "repaired", "replaced", "composed"]
 
 
@@ -207,6 +208,7 @@ class ChatService:
             facts,
             turns[-self._settings.turns_in_prompt :] if self._settings.turns_in_prompt else (),
             with_history=Intent.HISTORY in query.intents,
+            with_ingredients=bool(_INGREDIENTS.search(fold(question))),
         )
         return Prepared(query, facts, messages, index_version)
 

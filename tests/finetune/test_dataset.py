@@ -1,0 +1,68 @@
+"""Training data from the sample catalogue: the service's own prompts, gold answers that pass
+the service's grounding check, a split by product, and the same file for the same seed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from app.runtime import open_runtime
+from finetune.dataset import FAMILIES, DatasetBuilder, data_hash, ungrounded, write_jsonl
+from retrieval.build import all_products
+from tests.app.conftest import chat_settings
+
+
+async def _build(data_dir: Path, seed: int, out: Path) -> tuple[list, dict[str, Path], object]:
+    settings = chat_settings(data_dir, model={"backend": "data-only"})
+    runtime = await open_runtime(settings)
+    try:
+        builder = DatasetBuilder(runtime.service, seed=seed)
+        examples = await builder.build(await all_products(runtime.store))
+        # what the service itself would send for the first question
+        first = examples[0]
+        question = first.messages[-2].content.split("Pregunta: ")[1]
+        served = await runtime.service.prepare(question)
+    finally:
+        await runtime.close()
+    assert [m.content for m in served.messages] == [m.content for m in first.messages[:-1]]
+    return examples, write_jsonl(examples, out), builder.report
+
+
+async def test_examples_cover_every_family_and_teach_only_grounded_answers(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    examples, paths, report = await _build(data_dir, 0, tmp_path / "a")
+    families = Counter(e.family for e in examples)
+    assert set(families) == set(FAMILIES)
+    assert len(examples) > 1000
+    for example in examples:
+        answer = example.messages[-1].content
+        assert example.messages[-1].role == "assistant"
+        assert ungrounded(answer, example.facts) == [], answer
+        if example.family in ("absent", "off_topic"):
+            assert "[" not in answer
+        else:  # cites the product it is about
+            ref = next(f.ref for f in example.facts if f.product.id == example.product_id)
+            assert f"[{ref}]" in answer
+    refusal = next(e for e in examples if e.family == "absent").messages[-1].content
+    assert refusal.startswith("No encuentro")
+
+
+async def test_split_is_by_product_and_the_output_is_deterministic(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    examples, paths, _ = await _build(data_dir, 0, tmp_path / "a")
+    train = {e.product_id for e in examples if e.split == "train"} - {None}
+    validation = {e.product_id for e in examples if e.split == "validation"} - {None}
+    assert validation and not train & validation
+    assert 0.05 < len(validation) / (len(train) + len(validation)) < 0.2
+
+    record = json.loads(paths["train"].read_text(encoding="utf-8").splitlines()[0])
+    assert [m["role"] for m in record["messages"]][-2:] == ["user", "assistant"]
+    assert record["messages"][0]["role"] == "system"
+
+    _, again, _ = await _build(data_dir, 0, tmp_path / "b")
+    assert data_hash(paths) == data_hash(again)
+    _, other, _ = await _build(data_dir, 1, tmp_path / "c")
+    assert data_hash(paths) != data_hash(other)

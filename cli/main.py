@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import chat, demo, importing, retrieval, scrape, store
+from cli import chat, demo, importing, retrieval, scrape, store, train
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -46,6 +46,7 @@ app.command("index")(retrieval.index)
 app.command("search")(retrieval.search)
 app.command("serve")(chat.serve)
 app.command("ask")(chat.ask)
+app.command("train")(train.train)
 app.add_typer(store.app, name="store")
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ async def _build(data_dir: Path, seed: int, out: Path) -> tuple[list, dict[str, 
 async def test_examples_cover_every_family_and_teach_only_grounded_answers(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    examples, paths, report = await _build(data_dir, 0, tmp_path / "a")
+    examples, _, report = await _build(data_dir, 0, tmp_path / "a")
     families = Counter(e.family for e in examples)
     assert set(families) == set(FAMILIES)
+    assert report.families == families  # type: ignore[attr-defined]
     assert len(examples) > 1000
     for example in examples:
         answer = example.messages[-1].content

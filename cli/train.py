@@ -1,0 +1,64 @@
+"""`supersmart train`: build the training set from the store, train the LoRA adapter, export it
+for llama.cpp (see finetune/job.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from cli.runtime import console, err_console, get_settings
+from core.errors import SuperSmartError
+
+
+def train(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", help="Training YAML (default: finetune/configs/default.yaml)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override a config key, e.g. --set lr=1e-4 --set max_steps=50."
+    ),
+) -> None:
+    """Train a LoRA adapter on the catalogue in the store and export it as GGUF."""
+    from finetune import job
+    from finetune.config import load_config
+
+    settings = get_settings(ctx)
+    columns = (
+        TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+        TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn(),
+    )  # fmt: skip
+    try:
+        resolved = load_config(config, overrides)
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("train", total=None, loss=float("nan"))
+
+            def on_step(step: int, total: int, loss: float) -> None:
+                progress.update(task, completed=step, total=total, loss=loss)
+
+            report = job.main(settings, resolved, on_step)
+    except SuperSmartError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]Stopped.[/] The last checkpoint is kept: run the same command to resume."
+        )
+        raise typer.Exit(130) from None
+    examples = report.dataset.examples
+    console.print(
+        f"Dataset: {examples['train']} training and {examples['validation']} validation "
+        f"examples ({sum(report.dataset.skipped.values())} questions skipped)."
+    )
+    result = report.result
+    if result is None:
+        console.print(f"Already trained on this data and config: {report.adapter}")
+        return
+    last_val = result.validation_losses[-1][1] if result.validation_losses else float("nan")
+    console.print(
+        f"Trained {result.steps} steps in {result.seconds:.0f} s: loss {result.first_loss:.3f} -> "
+        f"{result.last_loss:.3f}, validation {last_val:.3f}. Adapter: {report.adapter} "
+        f"(use it with SUPERSMART_MODEL__LORA_PATH)."
+    )

@@ -1,0 +1,33 @@
+"""Chat messages -> the exact text llama.cpp's "gemma" chat format builds, and tokens with
+labels on the answer only, so what is trained is what is served."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.chat_model import Message
+from app.llama_model import merge_system
+
+USER = "<start_of_turn>user\n"
+MODEL = "<start_of_turn>model\n"
+END = "<end_of_turn>\n"
+IGNORE = -100
+
+
+def render_prompt(messages: Sequence[Message]) -> str:
+    """Everything up to where the model starts answering (system folded into the first turn)."""
+    text = ""
+    for turn in merge_system(messages):
+        text += (USER if turn["role"] == "user" else MODEL) + turn["content"] + END
+    return text + MODEL
+
+
+def encode(tokenizer: Any, messages: Sequence[Message]) -> tuple[list[int], list[int]]:
+    """(input ids, labels): BOS + prompt + answer + end of turn; labels only on the answer."""
+    *prompt, answer = messages
+    if answer.role != "assistant":
+        raise ValueError("the last message of a training example must be the answer")
+    prompt_ids = tokenizer(render_prompt(prompt), add_special_tokens=True).input_ids
+    answer_ids = tokenizer(answer.content + END.rstrip("\n"), add_special_tokens=False).input_ids
+    return prompt_ids + answer_ids, [IGNORE] * len(prompt_ids) + answer_ids

@@ -1,0 +1,157 @@
+"""Training for real, on the CPU, with the packaged model (slow: CI runs these in its slow
+step): the loss falls, training resumes after an interruption, and the exported GGUF adapter
+loads in llama.cpp, changes its output, and moves its logits the way peft does."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from finetune.base_model import ensure_checkpoint
+from finetune.config import load_config
+from finetune.export import export_gguf_lora
+from finetune.job import build_dataset
+from finetune.template import render_prompt
+from finetune.trainer import LoraTrainer, read_examples
+from tests.app.conftest import chat_settings
+
+pytest.importorskip("peft", reason="the train extra is not installed")
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make setup)")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def packaged_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packaged GGUF and its dequantized checkpoint, made once for the session."""
+    settings = chat_settings(tmp_path_factory.mktemp("models"))
+    ensure_checkpoint(settings)  # assembles the GGUF first
+    return settings.model_path
+
+
+@pytest.fixture
+def settings(data_dir: Path, packaged_gguf: Path):  # type: ignore[no-untyped-def]
+    return chat_settings(data_dir, model={"path": packaged_gguf})
+
+
+@pytest.fixture
+def examples(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    asyncio.run(build_dataset(settings, 0, tmp_path / "dataset"))
+    train = read_examples(tmp_path / "dataset" / "train.jsonl")
+    short = sorted(train, key=lambda m: len(render_prompt(m[:-1])) + len(m[-1].content))
+    return short[:6], read_examples(tmp_path / "dataset" / "validation.jsonl")[:2]
+
+
+def _config(**overrides: object):  # type: ignore[no-untyped-def]
+    values = {"batch_size": 2, "lr": 2e-3, "warmup_steps": 1, "eval_every": 3,
+              "eval_examples": 2, "checkpoint_every": 2, "threads": 2}  # fmt: skip
+    values.update(overrides)
+    return load_config(overrides=[f"{k}={v}" for k, v in values.items()])
+
+
+def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
+    settings, examples, tmp_path: Path
+) -> None:
+    from llama_cpp import Llama
+
+    train, validation = examples
+    checkpoint = ensure_checkpoint(settings)
+    result = LoraTrainer(_config(max_steps=9), checkpoint, tmp_path / "run", "h").run(
+        train, validation
+    )
+    losses = [loss for _, loss in result.train_losses]
+    assert len(losses) == 9
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses  # same 6 examples, seen 3x
+    assert [step for step, _ in result.validation_losses] == [3, 6, 9]
+    assert (tmp_path / "run" / "metrics.json").exists()
+    assert (tmp_path / "run" / "config.yaml").exists()
+
+    adapter = export_gguf_lora(result.adapter_dir, tmp_path / "adapter.gguf")
+    assert 100_000 < adapter.stat().st_size < 5_000_000
+    prompt = render_prompt(train[0][:-1])
+
+    def answer(lora: Path | None) -> str:
+        llm = Llama(
+            str(settings.model_path), lora_path=str(lora) if lora else None,
+            n_ctx=1024, verbose=False, seed=0,
+        )  # fmt: skip
+        out = llm.create_completion(prompt, max_tokens=24, temperature=0, stop=["<end_of_turn>"])
+        return str(out["choices"][0]["text"])
+
+    base, tuned = answer(None), answer(adapter)
+    assert tuned != base
+    assert "[" in tuned  # it learned to cite
+
+
+def test_training_resumes_from_its_last_checkpoint(settings, examples, tmp_path: Path) -> None:
+    train, validation = examples
+    checkpoint = ensure_checkpoint(settings)
+    config = _config(max_steps=4, eval_every=100)
+    reference = LoraTrainer(config, checkpoint, tmp_path / "ref", "h").run(train, validation)
+
+    def interrupt(step: int, total: int, loss: float) -> None:
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        LoraTrainer(config, checkpoint, tmp_path / "run", "h", interrupt).run(train, validation)
+    assert (tmp_path / "run" / "checkpoint" / "state.pt").exists()
+    resumed = LoraTrainer(config, checkpoint, tmp_path / "run", "h").run(train, validation)
+    assert resumed.resumed_from == 2
+    assert len(resumed.train_losses) == 4
+    np.testing.assert_allclose(
+        [loss for _, loss in resumed.train_losses],
+        [loss for _, loss in reference.train_losses],
+        rtol=0.05,
+    )
+    # other data: the checkpoint is not reused
+    shutil.rmtree(tmp_path / "run")
+
+
+def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings, tmp_path: Path) -> None:
+    import torch
+    from llama_cpp import Llama
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    checkpoint = ensure_checkpoint(settings)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32)
+    peft_model = get_peft_model(
+        model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"])
+    )
+    with torch.no_grad():  # a clearly non-zero adapter, well above quantization noise
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.05)
+    peft_model.save_pretrained(tmp_path / "peft")
+    adapter = export_gguf_lora(tmp_path / "peft", tmp_path / "adapter.gguf")
+
+    text = (
+        "<start_of_turn>user\n¿Cuánto cuesta la leche entera?<end_of_turn>\n<start_of_turn>model\n"
+    )
+
+    def llama_logits(lora: Path | None) -> tuple[list[int], np.ndarray]:
+        llm = Llama(
+            str(settings.model_path), lora_path=str(lora) if lora else None,
+            n_ctx=256, logits_all=True, verbose=False,
+        )  # fmt: skip
+        tokens = llm.tokenize(text.encode(), add_bos=True, special=True)
+        llm.eval(tokens)
+        return tokens, np.array(llm.scores[len(tokens) - 1])
+
+    tokens, base = llama_logits(None)
+    _, tuned = llama_logits(adapter)
+    ids = torch.tensor([tokens])
+    with torch.no_grad():
+        peft_tuned = peft_model(ids).logits[0, -1].numpy()
+        with peft_model.disable_adapter():
+            peft_base = peft_model(ids).logits[0, -1].numpy()
+    llama_delta, peft_delta = tuned - base, peft_tuned - peft_base
+    assert np.abs(peft_delta).max() > 2  # the adapter matters
+    corr = np.corrcoef(llama_delta, peft_delta)[0, 1]
+    assert corr > 0.95
+    assert tuned.argmax() == peft_tuned.argmax()

@@ -7,7 +7,7 @@ assembled from its chunk packages into the data folder on first use: never downl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,12 @@ def merge_system(messages: Sequence[Message]) -> list[dict[str, str]]:
 class LlamaCppChatModel:
     """One llama.cpp model instance (not thread-safe: `ModelGate` serialises calls)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, adapter: Callable[[], Path | None] | None = None
+    ) -> None:
+        """`adapter` names the LoRA in service (the adapter registry); it is asked again before
+        every answer, so a promotion takes effect without a restart. An explicit
+        `model.lora_path` setting wins over it."""
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -73,16 +78,22 @@ class LlamaCppChatModel:
                 "data alone."
             ) from exc
         model = settings.model
-        path = ensure_model_file(settings)
+        self._path = ensure_model_file(settings)
         if model.lora_path is not None and not model.lora_path.exists():
             raise ConfigurationError(
                 f"LoRA adapter {model.lora_path} does not exist: fix SUPERSMART_MODEL__LORA_PATH "
                 "or unset it."
             )
         self._settings = model
-        self._llama = Llama(
-            model_path=str(path),
-            lora_path=str(model.lora_path) if model.lora_path else None,
+        self._adapter_source = None if model.lora_path else adapter
+        self._lora = model.lora_path or (adapter() if adapter else None)
+        self._llama = self._load(Llama, self._lora)
+
+    def _load(self, llama_class: Any, lora: Path | None) -> Any:
+        model = self._settings
+        llama = llama_class(
+            model_path=str(self._path),
+            lora_path=str(lora) if lora else None,
             n_ctx=model.context_tokens,
             n_threads=model.threads,
             n_threads_batch=model.threads,
@@ -90,16 +101,32 @@ class LlamaCppChatModel:
             verbose=False,
         )
         if model.chat_format:
-            self._llama.chat_format = model.chat_format
-        elif "tokenizer.chat_template" not in self._llama.metadata:
-            self._llama.chat_format = FALLBACK_CHAT_FORMAT
-            self._llama.chat_handler = None
-        adapter = f" + {model.lora_path.name}" if model.lora_path else ""
-        self._name = f"{path.name}{adapter}"
+            llama.chat_format = model.chat_format
+        elif "tokenizer.chat_template" not in llama.metadata:
+            llama.chat_format = FALLBACK_CHAT_FORMAT
+            llama.chat_handler = None
+        return llama
+
+    def _refresh(self) -> None:
+        """Reload with the adapter now in service, if it changed (~1 s)."""
+        if self._adapter_source is None:
+            return
+        wanted = self._adapter_source()
+        if wanted != self._lora:
+            log.info("Adapter in service changed: %s -> %s", self._lora, wanted)
+            self._llama = self._load(type(self._llama), wanted)
+            self._lora = wanted
+
+    @property
+    def adapter(self) -> Path | None:
+        return self._lora
 
     @property
     def name(self) -> str:
-        return self._name
+        if self._lora is None:
+            return self._path.name
+        label = self._lora.parent.name if self._lora.name == "adapter.gguf" else self._lora.name
+        return f"{self._path.name} + adapter {label}"
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
@@ -121,10 +148,11 @@ class LlamaCppChatModel:
             del kept[earlier[0]]
 
     def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        self._refresh()
         turns = self._fit(messages, max_tokens)
         usage.prompt_tokens = self.count_tokens("\n".join(t["content"] for t in turns))
         chunks: Any = self._llama.create_chat_completion(
-            messages=turns,  # type: ignore[arg-type]
+            messages=turns,
             max_tokens=max_tokens,
             temperature=self._settings.temperature,
             seed=self._settings.seed,

@@ -44,8 +44,12 @@ def create_chat_model(settings: Settings) -> ChatModel | None:
     if settings.model.backend == "data-only":
         return None
     from app.llama_model import LlamaCppChatModel
+    from finetune.registry import AdapterRegistry
 
-    return LlamaCppChatModel(settings)
+    if not settings.model.use_adapter:
+        return LlamaCppChatModel(settings)
+    registry = AdapterRegistry(settings.data_dir / "adapters")
+    return LlamaCppChatModel(settings, adapter=registry.current)
 
 
 def _warm(retriever: Retriever) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import chat, demo, importing, retrieval, scrape, store, train
+from cli import adapters, chat, demo, importing, retrieval, scrape, store, train
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -48,6 +48,7 @@ app.command("serve")(chat.serve)
 app.command("ask")(chat.ask)
 app.command("train")(train.train)
 app.add_typer(store.app, name="store")
+app.add_typer(adapters.app, name="adapters")
 
 if __name__ == "__main__":
     app()

@@ -158,6 +158,11 @@ class ModelSettings(BaseModel):
     lora_path: Path | None = Field(
         None, description="GGUF LoRA adapter applied on top of the model (from `finetune/`)."
     )
+    use_adapter: bool = Field(
+        True,
+        description="Apply the adapter in service (promoted with `supersmart adapters`, else "
+        "the one shipped in the package) when `lora_path` is not set.",
+    )
     chat_format: str | None = Field(
         None,
         description="llama-cpp-python chat format. Default: the template inside the GGUF, "

@@ -85,6 +85,21 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert tuned != base
     assert "[" in tuned  # it learned to cite
 
+    # Promoted in the registry, the service's model picks it up without a restart.
+    from app.chat_model import Message, Usage
+    from app.llama_model import LlamaCppChatModel
+    from finetune.registry import AdapterRegistry
+
+    registry = AdapterRegistry(tmp_path / "adapters")
+    registry.disable()
+    model = LlamaCppChatModel(settings, adapter=registry.current)
+    assert model.name == settings.model_path.name
+    (tmp_path / "adapters" / "v1").mkdir()
+    shutil.copy(adapter, tmp_path / "adapters" / "v1" / "adapter.gguf")
+    registry.promote("v1")
+    "".join(model.stream([Message("user", "Hola")], 4, Usage()))
+    assert model.name.endswith("+ adapter v1")
+
 
 def test_training_resumes_from_its_last_checkpoint(settings, examples, tmp_path: Path) -> None:
     train, validation = examples

@@ -1,0 +1,62 @@
+"""The adapter gate's scoring on hand-made answers whose right score is known."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.chat_model import Message
+from app.facts import ProductFacts
+from finetune.dataset import Example
+from finetune.evaluate import EvalReport, Scored, markdown, score
+from tests.factories import make_product
+
+OIL = make_product()  # 8,95 €, 8,95 €/l, 1 l
+MILK = make_product(
+    chain="dia", chain_product_id="9", name="Leche entera Dia", price=Decimal("0.95"),
+    reference_price=Decimal("0.95"), ean=None,
+)  # fmt: skip
+FACTS = [ProductFacts(1, OIL), ProductFacts(2, MILK)]
+
+
+def _example(family: str, product_id: str | None = OIL.id) -> Example:
+    messages = [Message("user", "Productos: ...\n\nPregunta: ¿Cuánto cuesta?"),
+                Message("assistant", "gold")]  # fmt: skip
+    return Example(messages, family, "validation", product_id, FACTS)
+
+
+@pytest.mark.parametrize(
+    ("family", "answer", "right"),
+    [
+        ("price", "El aceite [1] cuesta 8,95 €.", True),
+        ("price", "El aceite [1] cuesta 7,95 €.", False),  # wrong price
+        ("price", "La leche [2] cuesta 0,95 €.", False),  # cites the wrong product
+        ("price", "El aceite cuesta 8,95 €.", False),  # no citation
+        ("reference_price", "Sale a 8,95 €/l [1].", True),
+        ("size", "Viene en 1 l [1].", True),
+        ("size", "Viene en 2 l [1].", False),
+        ("allergens", "Según la etiqueta, el aceite [1] no contiene gluten.", True),
+        ("allergens", "Según la etiqueta, la leche [1] no contiene leche.", False),
+        ("absent", "No encuentro caviar de beluga.", True),
+        ("absent", "Tengo aceite [1] a 8,95 €.", False),
+        ("off_topic", "Solo puedo ayudarte con productos, precios y alérgenos.", True),
+        ("off_topic", "París.", False),
+    ],
+)
+def test_scores(family: str, answer: str, right: bool) -> None:
+    product = None if family in ("absent", "off_topic") else OIL.id
+    assert score(_example(family, product), answer)[0] is right
+
+
+def test_report_counts_per_family_and_quotes_failures() -> None:
+    report = EvalReport("m")
+    report.scored = [
+        Scored("price", "q1", "a", "g", True, ""),
+        Scored("price", "q2", "b", "g", False, "does not say 8,95 €"),
+        Scored("absent", "q3", "c", "g", True, ""),
+    ]
+    assert report.by_family() == {"absent": (1, 1), "price": (1, 2)}
+    assert report.accuracy == pytest.approx(2 / 3)
+    text = markdown([report], "T")
+    assert "| price | 1/2 |" in text and "does not say 8,95 €" in text

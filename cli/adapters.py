@@ -1,13 +1,15 @@
-"""`supersmart adapters list|promote|rollback|off`: the LoRA adapter versions and the one in
+"""`supersmart adapters list|promote|rollback|off|report`: the LoRA adapter versions and the one in
 service (a running service picks a change up before its next answer)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from cli.runtime import console, err_console, get_settings
-from core.errors import SuperSmartError
+from core.errors import NotFoundError, SuperSmartError
 from finetune.registry import AdapterRegistry, shipped_adapter
 
 app = typer.Typer(help="LoRA adapter versions: list, promote, roll back.", no_args_is_help=True)
@@ -71,3 +73,45 @@ def off(ctx: typer.Context) -> None:
     """Serve the base model without any adapter (undo with `rollback`)."""
     _registry(ctx).disable(reason="by hand")
     console.print("In service: no adapter.")
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    out: Path = typer.Option(Path("adapter-report.md"), help="Markdown report (JSON beside it)."),
+    adapter: Path | None = typer.Option(
+        None, help="GGUF adapter to evaluate (default: the one in service)."
+    ),
+    limit: int | None = typer.Option(None, help="Evaluate only the first N questions."),
+) -> None:
+    """Base model vs adapter on held-out questions about products the adapter never saw."""
+    import asyncio
+    import json
+
+    from finetune.evaluate import answer_model, evaluate, markdown
+    from finetune.job import build_examples
+
+    settings = get_settings(ctx)
+    try:
+        chosen = adapter or _registry(ctx).current()
+        if chosen is None:
+            raise NotFoundError("No adapter in service: pass --adapter PATH or train one first.")
+        examples, _ = asyncio.run(build_examples(settings, 0))
+        validation = [e for e in examples if e.split == "validation"][:limit]
+        with console.status(f"Evaluating on {len(validation)} held-out questions..."):
+            base = evaluate(answer_model(settings, None), validation)
+            tuned = evaluate(answer_model(settings, chosen), validation)
+    except SuperSmartError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None
+    base.model, tuned.model = "base model", f"with adapter {chosen.parent.name}"
+    title = "Grounded answers on held-out products: base model vs adapter"
+    out.write_text(markdown([base, tuned], title), encoding="utf-8")
+    payload = {"base": base.to_json(), "adapter": tuned.to_json() | {"path": str(chosen)}}
+    out.with_suffix(".json").write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    console.print(
+        f"Grounded accuracy: base {base.accuracy:.1%}, adapter {tuned.accuracy:.1%} "
+        f"({len(validation)} questions). Report: {out}"
+    )

@@ -20,6 +20,9 @@ def train(
     overrides: list[str] = typer.Option(
         [], "--set", help="Override a config key, e.g. --set lr=1e-4 --set max_steps=50."
     ),
+    gate: bool = typer.Option(
+        True, help="Evaluate against the adapter in service and promote only if as good."
+    ),
 ) -> None:
     """Train a LoRA adapter on the catalogue in the store and export it as GGUF."""
     from finetune import job
@@ -38,7 +41,7 @@ def train(
             def on_step(step: int, total: int, loss: float) -> None:
                 progress.update(task, completed=step, total=total, loss=loss)
 
-            report = job.main(settings, resolved, on_step)
+            report = job.main(settings, resolved, on_step, evaluate_candidate=gate, promote=gate)
     except SuperSmartError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -62,3 +65,10 @@ def train(
         f"{result.last_loss:.3f}, validation {last_val:.3f}. Adapter: {report.adapter} "
         f"(use it with SUPERSMART_MODEL__LORA_PATH)."
     )
+    if report.verdict is not None:
+        v = report.verdict
+        console.print(
+            f"Grounded accuracy on {v['candidate']['questions']} held-out questions: "
+            f"{v['candidate']['accuracy']:.1%} vs {v['baseline']['accuracy']:.1%} in service -> "
+            + ("promoted." if v["promoted"] else "not promoted (kept the one in service).")
+        )

@@ -87,6 +87,24 @@ class ProductFacts:
         return {x.quantize(Decimal("0.01")) for x in prices}
 
     @property
+    def package_prices(self) -> set[Decimal]:
+        """What the package cost: now, before a discount, or at an earlier date."""
+        p = self.product
+        prices = {p.price, *(o.price for o in self.history)}
+        if p.regular_price is not None:
+            prices.add(p.regular_price)
+        return {x.quantize(Decimal("0.01")) for x in prices}
+
+    @property
+    def unit_prices(self) -> set[Decimal]:
+        """Price per kg / l / unit (the package price too when the package is one unit)."""
+        p = self.product
+        prices = set() if p.reference_price is None else {p.reference_price}
+        if p.unit_size == 1:
+            prices.add(p.price)
+        return {x.quantize(Decimal("0.01")) for x in prices}
+
+    @property
     def allowed_days(self) -> set[str]:
         return {day(self.product.observed_at), *(day(o.observed_at) for o in self.history)}
 

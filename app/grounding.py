@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.facts import ProductFacts
+from app.facts import ProductFacts, chain_name
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
 from storage.codec import fold
 
 _REF = re.compile(r"\[(\d+)\]")
-_PRICE = re.compile(r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b|eur\b)")
+_PRICE = re.compile(
+    r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b|eur\b)"
+    r"(\s*/\s*(?:kg|kilo|l|litro|ud|unidad)\b|\s+(?:el|por|cada)\s+(?:kg|kilo|l|litro|unidad)\b)?"
+)  # a per-kg/l/unit price must be a reference price; a bare one, a package price
 _SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
 _EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
 _DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
@@ -64,6 +67,8 @@ class Grounder:
 
     def __init__(self, facts: Sequence[ProductFacts], instructions: str = "") -> None:
         self._facts = {f.ref: f for f in facts}
+        self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
+        self._chains = {fold(chain_name(f.product.chain)) for f in facts}
         self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]
 
     def _echoes(self, folded: str) -> bool:
@@ -87,6 +92,7 @@ class Grounder:
             result.problems.append(f"cita productos que no existen: {unknown}")
         targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
         text = _REF.sub(" ", folded)
+        result.problems += self._attribution(_REF.sub(lambda m: f"[{m[1]}]", folded), refs)
         for f in targets:  # names may say "sin gluten", "1 l": not claims of the answer's own
             text = text.replace(fold(f.product.name), " ")
         result.problems += self._prices(text, targets)
@@ -106,12 +112,33 @@ class Grounder:
         return result
 
     def _prices(self, text: str, targets: list[ProductFacts]) -> list[str]:
-        allowed = set().union(*(f.allowed_prices for f in targets)) if targets else set()
+        package = set().union(*(f.package_prices for f in targets)) if targets else set()
+        per_unit = set().union(*(f.unit_prices for f in targets)) if targets else set()
         problems = []
-        for raw in _PRICE.findall(_DATE.sub(" ", _EAN.sub(" ", text))):
+        for raw, unit in _PRICE.findall(_DATE.sub(" ", _EAN.sub(" ", text))):
             value = Decimal(raw.replace(",", ".")).quantize(Decimal("0.01"))
-            if value not in allowed:
-                problems.append(f"precio {raw} € no consta para los productos citados")
+            if value not in (per_unit if unit else package):
+                kind = "por unidad de medida" if unit else "del envase"
+                problems.append(f"precio {raw} € {kind} no consta para los productos citados")
+        return problems
+
+    def _attribution(self, text: str, refs: tuple[int, ...]) -> list[str]:
+        """A brand named just before [n], or a chain just after it, must be product n's."""
+        problems = []
+        pieces = _REF.split(text)  # text, n, text, n, ...
+        for i in range(1, len(pieces), 2):
+            facts = self._facts.get(int(pieces[i]))
+            if facts is None:
+                continue
+            own = fold(f"{facts.product.name} {facts.product.brand or ''}")
+            before, after = pieces[i - 1], pieces[i + 1] if i + 1 < len(pieces) else ""
+            chain = fold(chain_name(facts.product.chain))
+            for other in self._brands - {fold(facts.product.brand or ""), chain}:
+                if re.search(rf"\b{re.escape(other)}\b", before) and other not in own:
+                    problems.append(f"[{pieces[i]}] no es de la marca «{other}»")
+            said = re.match(r"\s*(?:,\s*)?en\s+([a-z]+(?:\s+mas)?)", after)
+            if said and said[1] in self._chains and said[1] != chain:
+                problems.append(f"[{pieces[i]}] no es de {said[1]}, es de {chain}")
         return problems
 
     def _sizes(self, text: str, targets: list[ProductFacts]) -> list[str]:

@@ -264,6 +264,9 @@ def _verdict(check: StreamingCheck) -> Grounding:
     if not check.cited:
         issues.append("la respuesta del modelo no cita ningún producto válido")
         return Grounding("replaced", issues)
+    if len(check.dropped) >= len(check.kept):
+        issues.append("la mitad o más de la respuesta no se sostiene")
+        return Grounding("replaced", issues)
     return Grounding("repaired" if check.dropped else "verified", issues)
 
 

@@ -125,7 +125,7 @@ def test_oversize_and_malformed_input(server, model: ScriptedChatModel) -> None:
 
 
 async def test_busy_model_queues_then_answers_503_with_retry_after(data_dir: Path) -> None:
-    model = ScriptedChatModel(default=GOOD, delay_s=0.05)  # ~0.6 s per answer
+    model = ScriptedChatModel(default=GOOD, delay_s=0.2)  # ~2.5 s per answer: requests overlap
     settings = chat_settings(data_dir, model={"queue_size": 1, "queue_timeout_s": 20})
     with serve(settings, model) as live:
         async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:

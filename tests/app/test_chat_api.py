@@ -46,11 +46,13 @@ async def test_answer_cites_products_with_price_and_date(
 async def test_a_wrong_price_is_removed_and_the_rest_kept(
     client: httpx.AsyncClient, model: ScriptedChatModel
 ) -> None:
-    model.queue("El más barato es {1.name} [1], a {1.price}. Además [2] está a 0,99 €.")
+    model.queue(
+        "El más barato es {1.name} [1], a {1.price}. Además [2] está a 0,99 €. Es buena compra [1]."
+    )
     body = await ask(client, AOVE)
     assert body["grounding"]["verdict"] == "repaired"
     assert "0,99" not in body["answer"]
-    assert "precio 0,99 € no consta" in body["grounding"]["issues"][0]
+    assert "precio 0,99 € del envase no consta" in body["grounding"]["issues"][0]
     assert [p["ref"] for p in body["products"]] == [1]
 
 

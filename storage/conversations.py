@@ -5,6 +5,7 @@ Each conversation keeps at most `keep` messages (the oldest are dropped on appen
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ class SqliteConversationStore:
         self._path = path
         self._timeout_s = timeout_s
         self._db: aiosqlite.Connection | None = None
+        self._writing = asyncio.Lock()  # one connection, many requests: one write at a time
 
     async def initialize(self) -> None:
         if self._db is not None:
@@ -90,6 +92,12 @@ class SqliteConversationStore:
     async def append(
         self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
     ) -> None:
+        async with self._writing:
+            await self._append(conversation_id, turns, keep)
+
+    async def _append(
+        self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
+    ) -> None:
         db = self.db
         await db.execute("BEGIN IMMEDIATE")
         try:
@@ -116,9 +124,10 @@ class SqliteConversationStore:
         await db.execute("COMMIT")
 
     async def forget(self, conversation_id: str) -> bool:
-        cursor = await self.db.execute(
-            "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
-        )
+        async with self._writing:
+            cursor = await self.db.execute(
+                "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
+            )
         return cursor.rowcount > 0
 
 

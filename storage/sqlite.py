@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -38,6 +39,9 @@ class SqliteProductStore(BatchedWrites):
         self._path = path
         self._timeout_s = timeout_s
         self._db: aiosqlite.Connection | None = None
+        # One connection serves every coroutine: a write from one must never land inside (and
+        # be rolled back with) another's open transaction, nor open a second one.
+        self._writing = asyncio.Lock()
 
     # lifecycle ----------------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -85,12 +89,18 @@ class SqliteProductStore(BatchedWrites):
         async with self.db.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement outside any batch; returns the rows it changed."""
+        async with self._writing:
+            cursor = await self.db.execute(sql, tuple(params))
+            return cursor.rowcount
+
     # executions ---------------------------------------------------------------------------
     async def start_execution(self, source: str, kind: str, note: str | None = None) -> Execution:
         execution = Execution(
             id=new_execution_id(), source=source, kind=kind, started_at=utcnow(), note=note
         )
-        await self.db.execute(
+        await self._write(
             "INSERT INTO executions(id, source, kind, started_at, status, note) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (execution.id, source, kind, encode_ts(execution.started_at), execution.status, note),
@@ -100,7 +110,7 @@ class SqliteProductStore(BatchedWrites):
     async def finish_execution(
         self, execution_id: str, status: ExecutionStatus, note: str | None = None
     ) -> Execution:
-        await self.db.execute(
+        await self._write(
             "UPDATE executions SET status = ?, finished_at = ?, note = COALESCE(?, note) "
             "WHERE id = ?",
             (status, encode_ts(utcnow()), note, execution_id),
@@ -111,21 +121,19 @@ class SqliteProductStore(BatchedWrites):
         return execution
 
     async def interrupt_stale_executions(self, source: str) -> int:
-        cursor = await self.db.execute(
+        return await self._write(
             "UPDATE executions SET status = ?, finished_at = ?, "
             "note = COALESCE(note || ' ', '') || '(process ended before finishing)' "
             "WHERE source = ? AND status = ?",
             (ExecutionStatus.INTERRUPTED, encode_ts(utcnow()), source, ExecutionStatus.RUNNING),
         )
-        return cursor.rowcount
 
     async def request_abort(self, source: str | None = None) -> int:
         where = "status = ?" + (" AND source = ?" if source else "")
-        cursor = await self.db.execute(
+        return await self._write(
             f"UPDATE executions SET abort_requested = 1 WHERE {where}",
             [ExecutionStatus.RUNNING, *([source] if source else [])],
         )
-        return cursor.rowcount
 
     async def abort_requested(self, execution_id: str) -> bool:
         row = await self._fetchone(
@@ -135,7 +143,7 @@ class SqliteProductStore(BatchedWrites):
 
     async def record_execution(self, execution: Execution) -> None:
         counts = execution.counts
-        await self.db.execute(
+        await self._write(
             f"INSERT OR REPLACE INTO executions(id, source, kind, started_at, finished_at, status, "
             f"note, {', '.join(COUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, "
             f"{', '.join('?' * len(COUNT_FIELDS))})",
@@ -172,12 +180,12 @@ class SqliteProductStore(BatchedWrites):
 
     # writes -------------------------------------------------------------------------------
     def _atomic(self) -> AbstractAsyncContextManager[None]:
-        return _transaction(self.db)
+        return _transaction(self.db, self._writing)
 
     async def record_errors(self, execution_id: str, errors: Sequence[ScrapeError]) -> None:
         if not errors:
             return
-        async with _transaction(self.db):
+        async with self._atomic():
             await self.db.executemany(
                 "INSERT INTO scrape_errors(execution_id, chain, reason, message, url, field, "
                 "expected, excerpt, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -470,13 +478,20 @@ class SqliteProductStore(BatchedWrites):
 
 
 @asynccontextmanager
-async def _transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
-    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error: one batch, all or nothing.
+async def _transaction(db: aiosqlite.Connection, lock: asyncio.Lock) -> AsyncIterator[None]:
+    """`BEGIN IMMEDIATE` ... `COMMIT` under the connection's write lock, rolled back on any
+    error: one batch, all or nothing.
 
     Cancellation (Ctrl-C) can land while a statement is still queued in aiosqlite's thread; the
     statement runs anyway, so a transaction it opened must be rolled back here, or the next
     writes (the execution marked 'aborted') would be lost inside it.
     """
+    async with lock, _open_transaction(db):
+        yield
+
+
+@asynccontextmanager
+async def _open_transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
     try:
         await db.execute("BEGIN IMMEDIATE")
     except BaseException:

@@ -4,6 +4,9 @@ oversize and malformed input, and a busy model, all answered in one JSON error s
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -125,19 +128,33 @@ def test_oversize_and_malformed_input(server, model: ScriptedChatModel) -> None:
 
 
 async def test_busy_model_queues_then_answers_503_with_retry_after(data_dir: Path) -> None:
-    model = ScriptedChatModel(default=GOOD, delay_s=0.2)  # ~2.5 s per answer: requests overlap
+    hold = threading.Event()  # the first generation runs until the test lets it finish
+    model = ScriptedChatModel(default=GOOD, hold=hold)
     settings = chat_settings(data_dir, model={"queue_size": 1, "queue_timeout_s": 20})
     with serve(settings, model) as live:
         async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:
-            responses = await asyncio.gather(
-                *(http.post("/chat", json={"message": AOVE}) for _ in range(6))
-            )
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses.count(200) >= 2  # one generating, one waiting: both answered
-    assert set(statuses) <= {200, 503} and 503 in statuses
-    busy = next(r for r in responses if r.status_code == 503)
-    assert "busy" in _error(busy, 503, "busy") and int(busy.headers["Retry-After"]) >= 1
+
+            def ask() -> asyncio.Task[httpx.Response]:
+                return asyncio.create_task(http.post("/chat", json={"message": AOVE}))
+
+            generating = ask()
+            await _until(lambda: model.concurrent == 1)
+            waiting = ask()
+            await _until(lambda: "1 waiting" in httpx.get(f"{live.url}/health").text)
+            refused = await asyncio.gather(*(ask() for _ in range(4)))  # the queue is full
+            hold.set()
+            answered = await asyncio.gather(generating, waiting)
+    assert [r.status_code for r in answered] == [200, 200]  # one generating, one waiting
+    for busy in refused:
+        assert "busy" in _error(busy, 503, "busy") and int(busy.headers["Retry-After"]) >= 1
     assert model.max_concurrent == 1  # never two generations at once
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the server never reached the expected state"
+        await asyncio.sleep(0.02)
 
 
 async def test_a_client_that_leaves_stops_its_generation(data_dir: Path) -> None:

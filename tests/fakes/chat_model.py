@@ -19,10 +19,17 @@ _LINE = re.compile(r"^\[(\d+)\] (.*?) \| .*? \| (\d+,\d{2} €)", re.M)
 
 
 class ScriptedChatModel:
-    def __init__(self, *replies: str, default: str = "", delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        *replies: str,
+        default: str = "",
+        delay_s: float = 0.0,
+        hold: threading.Event | None = None,
+    ) -> None:
         self.replies: deque[str] = deque(replies)
         self.default = default
         self.delay_s = delay_s
+        self.hold = hold  # when given, every generation waits for it to be set
         self.prompts: list[list[Message]] = []
         self._lock = threading.Lock()
         self.concurrent = 0
@@ -43,6 +50,8 @@ class ScriptedChatModel:
             self.prompts.append(list(messages))
             reply = self.replies.popleft() if self.replies else self.default
         try:
+            if self.hold is not None:
+                self.hold.wait(timeout=60)
             fields = {f"{n}.name": name for n, name, _ in _LINE.findall(messages[-1].content)} | {
                 f"{n}.price": price for n, _, price in _LINE.findall(messages[-1].content)
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -82,3 +83,14 @@ async def test_conversations_survive_reopening(
     await second.initialize()
     assert [t.content for t in await second.recent("c1", 10)] == ["mensaje 0", "mensaje 1"]
     await second.close()
+
+
+async def test_simultaneous_answers_are_all_remembered(conversations) -> None:
+    # Several chats finish at the same moment: every exchange is stored, none lost or mixed.
+    store, _ = conversations
+    await asyncio.gather(
+        *(store.append(f"c{n}", [_turn(0), _turn(1)], keep=10) for n in range(8)),
+        store.forget("nobody"),
+    )
+    for n in range(8):
+        assert [t.content for t in await store.recent(f"c{n}", 10)] == ["mensaje 0", "mensaje 1"]

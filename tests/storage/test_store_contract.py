@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from core.allergens import Allergen, AllergenInfo
@@ -268,3 +269,27 @@ async def test_abort_requests_reach_running_executions_only(store: ProductStore)
     assert not await store.abort_requested(done.id)
     assert await store.request_abort() == 2  # no source: every running execution
     assert await store.abort_requested(other.id)
+
+
+async def test_concurrent_writers_share_the_store_without_losing_anything(
+    store: ProductStore,
+) -> None:
+    # The API, a scheduled scrape and an operator's abort write through one store at once:
+    # every batch, execution record and error must land, none inside another's rollback.
+    runs = [await _run(store) for _ in range(4)]
+
+    async def scrape(n: int) -> None:
+        products = [make_product(chain_product_id=f"{n}-{i}") for i in range(5)]
+        await store.upsert_products(runs[n], products)
+        await store.record_errors(
+            runs[n],
+            [ScrapeError(execution_id=runs[n], chain="mercadona", reason="x", message=f"run {n}")],
+        )
+        await store.request_abort("import:test")
+        await store.finish_execution(runs[n], ExecutionStatus.COMPLETED)
+
+    await asyncio.gather(*(scrape(n) for n in range(4)))
+
+    assert await store.count_products() == 20
+    assert len(await store.list_errors(limit=50)) == 4
+    assert {e.status for e in await store.list_executions()} == {ExecutionStatus.COMPLETED}

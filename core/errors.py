@@ -13,6 +13,7 @@ Boundaries (CLI, API, bots) translate these into their own shape; nothing else c
     ├── RunInProgressError      a job that runs one at a time (a scrape) is already running
     ├── StoreError              the product store failed or cannot be reached
     │   └── StoreUnavailableError
+    ├── TrainingError           training would produce nothing useful (no gradient, no example)
     └── ServiceBusyError        the model is busy beyond the bounded wait (HTTP 503)
 """
 
@@ -49,6 +50,11 @@ class StoreError(SuperSmartError):
 
 class StoreUnavailableError(StoreError):
     """The product store cannot be reached (server down, file not writable)."""
+
+
+class TrainingError(SuperSmartError):
+    """Training cannot produce a useful adapter (no gradients, no examples): says why and what to
+    change."""
 
 
 class ServiceBusyError(SuperSmartError):

@@ -47,7 +47,8 @@ def ensure_checkpoint(settings: Settings) -> Path:
 
 
 def load_base(path: Path, dtype: str, quantization: str) -> tuple[Any, Any]:
-    """(model, tokenizer). nf4 (QLoRA) needs CUDA and bitsandbytes."""
+    """(model, tokenizer). nf4 (QLoRA) needs bitsandbytes; it is chosen automatically only on
+    CUDA, but also runs on the CPU (tests, and anyone who asks for `quantization=nf4`)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -61,7 +62,7 @@ def load_base(path: Path, dtype: str, quantization: str) -> tuple[Any, Any]:
             bnb_4bit_quant_type="nf4",
             bnb_4bit_compute_dtype=torch.bfloat16,
         )
-        kwargs["device_map"] = {"": 0}
+        kwargs["device_map"] = {"": 0 if torch.cuda.is_available() else "cpu"}
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     return model, tokenizer
 

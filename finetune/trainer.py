@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from app.chat_model import Message
+from core.errors import TrainingError
 from finetune.base_model import load_base, resolve_quantization
 from finetune.config import TrainConfig
 from finetune.template import IGNORE, encode
@@ -57,6 +58,35 @@ class TrainResult:
         return sum(tail) / len(tail)
 
 
+def attach_lora(model: Any, cfg: TrainConfig) -> Any:
+    """The LoRA wrapper, with the model in train mode before any forward pass (4-bit trap)."""
+    from peft import LoraConfig, get_peft_model
+
+    model.train()
+    model.enable_input_require_grads()
+    model.config.use_cache = False
+    lora = LoraConfig(
+        r=cfg.rank,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.targets),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def check_gradients(params: Sequence[Any]) -> None:
+    """After the first backward pass: a run whose LoRA weights get no gradient would train for
+    hours with a flat loss and ship an adapter that does nothing, so it stops here instead."""
+    if not any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in params):
+        raise TrainingError(
+            "No LoRA weight received a gradient, so training would change nothing. With 4-bit "
+            "(nf4) weights this happens when the model ran a forward pass in eval mode before "
+            "training (bitsandbytes repacks the weights for inference): load it fresh and train "
+            "first, or train without 4-bit (`quantization=none`)."
+        )
+
+
 def read_examples(path: Path) -> list[list[Message]]:
     examples = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -85,7 +115,6 @@ class LoraTrainer:
         self, train: Sequence[list[Message]], validation: Sequence[list[Message]]
     ) -> TrainResult:
         import torch
-        from peft import LoraConfig, get_peft_model
 
         cfg = self.config
         torch.set_num_threads(cfg.threads)
@@ -94,21 +123,14 @@ class LoraTrainer:
         device = "cuda" if torch.cuda.is_available() else "cpu"
         model, tokenizer = load_base(self.checkpoint, cfg.dtype, quantization)
         model.to(device) if quantization == "none" else None
-        model.train()  # before any forward pass: see the 4-bit trap above
-        model.enable_input_require_grads()
-        model.config.use_cache = False
-        lora = LoraConfig(
-            r=cfg.rank,
-            lora_alpha=cfg.alpha,
-            lora_dropout=cfg.dropout,
-            target_modules=list(cfg.targets),
-            task_type="CAUSAL_LM",
-        )
-        model = get_peft_model(model, lora)
+        model = attach_lora(model, cfg)
         encoded, dropped = self._encode(tokenizer, train)
         held_out, _ = self._encode(tokenizer, validation[: cfg.eval_examples])
         if not encoded:
-            raise ValueError("No training example fits max_length: raise it or check the data.")
+            raise TrainingError(
+                f"No training example fits max_length={cfg.max_length} tokens: raise it "
+                "(`supersmart train max_length=1024`) or check the dataset."
+            )
         per_epoch = math.ceil(len(encoded) / cfg.batch_size)
         total = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
         params = [p for p in model.parameters() if p.requires_grad]
@@ -125,6 +147,8 @@ class LoraTrainer:
             batch = [encoded[i] for i in order[step]]
             loss, tokens = self._loss(model, batch, device)
             loss.backward()
+            if step == start_step:
+                check_gradients(params)
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             scheduler.step()

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finetune.base_model import ensure_checkpoint
+from core.errors import TrainingError
+from finetune.base_model import ensure_checkpoint, load_base
 from finetune.config import load_config
 from finetune.export import export_gguf_lora
 from finetune.job import build_dataset
 from finetune.template import render_prompt
-from finetune.trainer import LoraTrainer, read_examples
+from finetune.trainer import LoraTrainer, attach_lora, check_gradients, read_examples
 from tests.app.conftest import chat_settings
 
 pytest.importorskip("peft", reason="the train extra is not installed")
@@ -170,3 +171,31 @@ def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings, tmp_path: Path)
     corr = np.corrcoef(llama_delta, peft_delta)[0, 1]
     assert corr > 0.95
     assert tuned.argmax() == peft_tuned.argmax()
+
+
+def test_qlora_on_cpu_learns_and_the_4bit_trap_stops_the_run(
+    settings, examples, tmp_path: Path
+) -> None:
+    pytest.importorskip("bitsandbytes", reason="the qlora extra is not installed")
+    import torch
+
+    train, validation = examples
+    checkpoint = ensure_checkpoint(settings)
+    config = _config(max_steps=6, quantization="nf4", eval_every=6)
+    result = LoraTrainer(config, checkpoint, tmp_path / "run", "h").run(train, validation)
+    losses = [loss for _, loss in result.train_losses]
+    assert result.quantization == "nf4"
+    assert np.mean(losses[-2:]) < 0.8 * np.mean(losses[:2]), losses
+
+    # The trap from ARCHITECTURE.md: one forward pass in eval mode (a `generate()`, a quick
+    # check) before training repacks the 4-bit weights and no LoRA weight gets a gradient. The
+    # run must stop at its first step with the reason, not train for hours with a flat loss.
+    model, tokenizer = load_base(checkpoint, config.dtype, "nf4")
+    ids = torch.tensor([tokenizer("El precio de la leche es").input_ids])
+    model.eval()
+    with torch.no_grad():
+        model(input_ids=ids)
+    wrapped = attach_lora(model, config)
+    wrapped(input_ids=ids, labels=ids).loss.backward()
+    with pytest.raises(TrainingError, match="eval mode"):
+        check_gradients([p for p in wrapped.parameters() if p.requires_grad])

@@ -58,6 +58,12 @@ async def test_split_is_by_product_and_the_output_is_deterministic(
     validation = {e.product_id for e in examples if e.split == "validation"} - {None}
     assert validation and not train & validation
     assert 0.05 < len(validation) / (len(train) + len(validation)) < 0.2
+    for family in ("absent", "off_topic"):  # refusals are held out by question, not by example
+        asked = {
+            split: {_asked(e) for e in examples if e.family == family and e.split == split}
+            for split in ("train", "validation")
+        }
+        assert asked["validation"] and not asked["train"] & asked["validation"], family
 
     record = json.loads(paths["train"].read_text(encoding="utf-8").splitlines()[0])
     assert [m["role"] for m in record["messages"]][-2:] == ["user", "assistant"]
@@ -67,3 +73,12 @@ async def test_split_is_by_product_and_the_output_is_deterministic(
     assert data_hash(paths) == data_hash(again)
     _, other, _ = await _build(data_dir, 1, tmp_path / "c")
     assert data_hash(paths) != data_hash(other)
+
+
+def _asked(example) -> str:  # type: ignore[no-untyped-def]
+    """The thing or question asked about: "¿Tenéis kimchi?" and "¿Dónde compro kimchi?" agree."""
+    question = example.messages[-2].content.split("Pregunta: ")[1].strip()
+    if example.family == "off_topic":
+        return str(question)
+    answer = example.messages[-1].content.removeprefix("No encuentro ")
+    return str(answer.split(" en los ")[0].rstrip("."))

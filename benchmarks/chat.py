@@ -33,7 +33,14 @@ if __package__ in (None, ""):  # run as `python benchmarks/chat.py`
 
 import httpx
 
-from benchmarks.common import machine, percentiles, print_table, write_results
+from benchmarks.common import (
+    bench_settings,
+    machine,
+    percentiles,
+    print_table,
+    sample_catalogue,
+    write_results,
+)
 from core.settings import Settings
 
 QUESTIONS = [
@@ -46,25 +53,6 @@ QUESTIONS = [
     "café molido natural",
     "¿Qué yogur natural es más barato?",
 ]
-
-
-async def prepare(settings: Settings) -> None:
-    from ingestion.importers import ReadContext, get_reader
-    from ingestion.imports import FileImport
-    from ingestion.sample import SAMPLE_CATALOGUE
-    from retrieval.build import build_index
-    from retrieval.embedder import create_embedder
-    from storage.factory import create_store
-
-    store = create_store(settings)
-    await store.initialize()
-    try:
-        await FileImport(store, None, settings.imports).run(
-            get_reader("jsonl"), SAMPLE_CATALOGUE, ReadContext()
-        )
-        await build_index(store, settings, create_embedder(settings.retrieval))
-    finally:
-        await store.close()
 
 
 async def prompts_for(settings: Settings) -> list[list[Any]]:
@@ -210,18 +198,8 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="supersmart-bench-")) / "data"
-    base = Settings()
-    # Reuse an already assembled packaged model (e.g. the demo's) instead of a 253 MB copy.
-    path = base.model.path or (base.model_path.resolve() if base.model_path.exists() else None)
-    model = {"max_tokens": args.max_tokens, "threads": args.threads, "path": path}
-    settings = base.model_copy(
-        update={
-            "data_dir": data_dir,
-            "model": base.model.model_copy(update=model),
-            "api": base.api.model_copy(update={"rate_limit_per_minute": 0}),
-        }
-    )
-    asyncio.run(prepare(settings))
+    settings = bench_settings(data_dir, max_tokens=args.max_tokens, threads=args.threads)
+    asyncio.run(sample_catalogue(settings))
     prompts = asyncio.run(prompts_for(settings))
 
     load: list[dict[str, Any]] = []

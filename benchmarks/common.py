@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from core.settings import Settings
+
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -58,3 +60,37 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
     for row in rows:
         table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
     Console(width=160).print(table)
+
+
+def bench_settings(data_dir: Path, **model: Any) -> Settings:
+    """Settings for a benchmark's own data dir, reusing an already assembled packaged model (e.g.
+    the demo's) instead of a 253 MB copy; `model` overrides model settings."""
+    base = Settings()
+    path = base.model.path or (base.model_path.resolve() if base.model_path.exists() else None)
+    return base.model_copy(
+        update={
+            "data_dir": data_dir,
+            "model": base.model.model_copy(update={"path": path} | model),
+            "api": base.api.model_copy(update={"rate_limit_per_minute": 0}),
+        }
+    )
+
+
+async def sample_catalogue(settings: Settings) -> None:
+    """The bundled sample catalogue imported into `settings`' store and indexed, as the demo."""
+    from ingestion.importers import ReadContext, get_reader
+    from ingestion.imports import FileImport
+    from ingestion.sample import SAMPLE_CATALOGUE
+    from retrieval.build import build_index
+    from retrieval.embedder import create_embedder
+    from storage.factory import create_store
+
+    store = create_store(settings)
+    await store.initialize()
+    try:
+        await FileImport(store, None, settings.imports).run(
+            get_reader("jsonl"), SAMPLE_CATALOGUE, ReadContext()
+        )
+        await build_index(store, settings, create_embedder(settings.retrieval))
+    finally:
+        await store.close()

@@ -3,6 +3,7 @@ for llama.cpp (see finetune/job.py)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -38,8 +39,19 @@ def train(
             with Progress(*columns, console=console) as progress:
                 task = progress.add_task("train", total=None, loss=float("nan"))
 
+                started: list[tuple[int, float]] = []  # (step, time) at the end of the first step
+
                 def on_step(step: int, total: int, loss: float) -> None:
                     progress.update(task, completed=step, total=total, loss=loss)
+                    started[:] = started or [(step, time.monotonic())]
+                    if not console.is_terminal and (step % 10 == 0 or step == total):
+                        # logs (nohup, the nightly pipeline) get a line instead of a bar
+                        first, at = started[0]
+                        per_step = (time.monotonic() - at) / max(1, step - first)
+                        console.print(
+                            f"step {step}/{total}  loss {loss:.3f}  "
+                            f"{per_step:.1f} s/step  ETA {per_step * (total - step) / 60:.0f} min"
+                        )
 
                 report = job.main(
                     settings, resolved, on_step, evaluate_candidate=gate, promote=gate

@@ -87,6 +87,17 @@ def check_gradients(params: Sequence[Any]) -> None:
         )
 
 
+def batch_order(n: int, total: int, cfg: TrainConfig) -> list[list[int]]:
+    """Example indices for every step, epoch after epoch, from the seed (same on resume)."""
+    rng = random.Random(cfg.seed)
+    batches: list[list[int]] = []
+    while len(batches) < total:
+        indices = list(range(n))
+        rng.shuffle(indices)
+        batches += [indices[i : i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
+    return batches[:total]
+
+
 def read_examples(path: Path) -> list[list[Message]]:
     examples = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -141,7 +152,7 @@ class LoraTrainer:
             quantization=quantization, device=device,
         )  # fmt: skip
         start_step = self._resume(model, optimizer, scheduler, result)
-        order = self._order(len(encoded), total, cfg)
+        order = batch_order(len(encoded), total, cfg)
         started = time.perf_counter()
         for step in range(start_step, total):
             batch = [encoded[i] for i in order[step]]
@@ -177,17 +188,6 @@ class LoraTrainer:
                 continue
             kept.append((ids, labels))
         return kept, dropped
-
-    @staticmethod
-    def _order(n: int, total: int, cfg: TrainConfig) -> list[list[int]]:
-        """Batches for every step, epoch after epoch, from the seed (same on resume)."""
-        rng = random.Random(cfg.seed)
-        batches: list[list[int]] = []
-        while len(batches) < total:
-            indices = list(range(n))
-            rng.shuffle(indices)
-            batches += [indices[i : i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
-        return batches[:total]
 
     def _loss(self, model: Any, batch: list[tuple[list[int], list[int]]], device: str) -> Any:
         import torch

@@ -1,0 +1,222 @@
+"""Training benchmark: seconds per step, tokens per second and peak memory of LoRA training.
+
+    python benchmarks/train.py [--steps 4] [--examples 48] [--threads 2] [--data-dir DIR]
+                               [--output FILE]
+
+Real RAG-format examples (the chat service's own prompts over the sample catalogue, as
+`supersmart train` builds them) on the packaged Gemma 3 270M, the same batches for every
+variant, each variant in its own process (peak RSS is a per-process high-water mark):
+
+- `plain peft`: transformers + peft the textbook way, `model(input_ids, labels=...)` computing
+  the 262k-word LM head at every position, in fp32 and in bf16;
+- `trainer`: our `LoraTrainer`, fp32 and bf16, with and without answer-only logits (the LM head
+  applied only where the answer is).
+
+One warm-up step is not counted. Speed-ups are against `plain peft fp32` in the same run, so a
+busy machine moves every row alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python benchmarks/train.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import itertools
+
+from benchmarks.common import (
+    bench_settings,
+    machine,
+    print_table,
+    sample_catalogue,
+    write_results,
+)
+from core.settings import Settings
+from finetune.config import TrainConfig, load_config
+
+VARIANTS: dict[str, dict[str, str]] = {
+    "plain peft fp32": {"loop": "plain", "dtype": "float32"},
+    "plain peft bf16": {"loop": "plain", "dtype": "bfloat16"},
+    "trainer fp32, full logits": {"loop": "ours", "dtype": "float32", "answer_only": "false"},
+    "trainer fp32, answer-only": {"loop": "ours", "dtype": "float32", "answer_only": "true"},
+    "trainer bf16, full logits": {"loop": "ours", "dtype": "bfloat16", "answer_only": "false"},
+    "trainer bf16, answer-only": {"loop": "ours", "dtype": "bfloat16", "answer_only": "true"},
+}
+BASELINE = "plain peft fp32"
+
+
+def _config(variant: dict[str, str], steps: int, threads: int) -> TrainConfig:
+    return load_config(
+        overrides=[
+            f"dtype={variant['dtype']}",
+            f"answer_only_logits={variant.get('answer_only', 'false')}",
+            f"max_steps={steps + 1}",
+            f"threads={threads}",
+            "eval_examples=1",  # no validation set is given: nothing is evaluated
+            f"checkpoint_every={10**6}",
+            "quantization=none",
+        ]
+    )
+
+
+# one variant, in its own process --------------------------------------------------------------
+def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads: int) -> None:
+    from finetune.template import encode
+    from finetune.trainer import LoraTrainer, batch_order, read_examples
+
+    variant = VARIANTS[name]
+    cfg = _config(variant, steps, threads)
+    train = read_examples(examples)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    lengths = [len(encode(tokenizer, m)[0]) for m in train]
+    fitting = [n for n in lengths if n <= cfg.max_length]
+    order = batch_order(len(fitting), steps + 1, cfg)
+    tokens = [sum(fitting[i] for i in batch) for batch in order]
+    ends: list[float] = []
+    if variant["loop"] == "ours":
+        with tempfile.TemporaryDirectory() as out:
+            trainer = LoraTrainer(
+                cfg, checkpoint, Path(out), "bench", on_step=lambda *_: ends.append(time.time())
+            )
+            trainer.run(train, [])
+    else:
+        ends = _plain_peft(cfg, checkpoint, train, order)
+    seconds = [b - a for a, b in itertools.pairwise(ends)]  # warm-up step not counted
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "variant": name,
+                "steps": len(seconds),
+                "s_per_step": round(statistics.median(seconds), 3),
+                "tokens_per_s": round(sum(tokens[1:]) / sum(seconds), 1),
+                "tokens_per_step": round(statistics.mean(tokens[1:]), 1),
+                "peak_rss_mb": round(peak_mb),
+            }
+        )
+    )
+
+
+def _plain_peft(
+    cfg: TrainConfig, checkpoint: Path, train: list[Any], order: list[list[int]]
+) -> list[float]:
+    """The loop from the peft documentation: labels in, loss out (all logits computed)."""
+    import torch
+
+    from finetune.base_model import load_base
+    from finetune.template import IGNORE, encode
+    from finetune.trainer import attach_lora
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    model, tokenizer = load_base(checkpoint, cfg.dtype, "none")
+    model = attach_lora(model, cfg)
+    encoded = [e for e in (encode(tokenizer, m) for m in train) if len(e[0]) <= cfg.max_length]
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    ends = []
+    for batch in order:
+        rows = [encoded[i] for i in batch]
+        width = max(len(ids) for ids, _ in rows)
+        ids = torch.tensor([i + [0] * (width - len(i)) for i, _ in rows])
+        labels = torch.tensor([lab + [IGNORE] * (width - len(lab)) for _, lab in rows])
+        mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        ends.append(time.time())
+    return ends
+
+
+# the whole benchmark -----------------------------------------------------------------------
+async def _examples(settings: Settings, count: int, out: Path) -> Path:
+    from finetune.job import build_examples
+    from finetune.template import render_prompt
+
+    examples, _ = await build_examples(settings, seed=0)
+    train = [e for e in examples if e.split == "train"]
+    # A spread of lengths, like real batches: every k-th example by prompt length.
+    train.sort(key=lambda e: len(render_prompt(e.messages[:-1])))
+    step = max(1, len(train) // count)
+    lines = [
+        json.dumps({"messages": [{"role": m.role, "content": m.content} for m in e.messages]})
+        for e in train[::step][:count]
+    ]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=4, help="measured steps per variant")
+    parser.add_argument("--examples", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data-dir", type=Path, help="reuse a data dir (models, catalogue)")
+    parser.add_argument("--output", type=Path)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--examples-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        run_variant(args.variant, args.checkpoint, args.examples_file, args.steps, args.threads)
+        return
+
+    from finetune.base_model import ensure_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        settings = bench_settings(data_dir)
+        if not (data_dir / "index").exists():
+            asyncio.run(sample_catalogue(settings))
+        checkpoint = ensure_checkpoint(settings)
+        examples = asyncio.run(_examples(settings, args.examples, Path(tmp) / "examples.jsonl"))
+        results = []
+        for name in VARIANTS:
+            print(f"{name} ...", flush=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--variant", name, "--checkpoint", str(checkpoint),
+                 "--examples-file", str(examples), "--steps", str(args.steps),
+                 "--threads", str(args.threads)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if done.returncode:
+                sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    base = next(r for r in results if r["variant"] == BASELINE)
+    for row in results:
+        row["speedup_vs_plain_fp32"] = round(base["s_per_step"] / row["s_per_step"], 2)
+    print_table(
+        f"LoRA training steps (batch 4, {args.threads} threads, median of {args.steps})",
+        ["variant", "s/step", "tokens/s", "tokens/step", "peak RSS MB", "speed-up"],
+        [
+            [
+                r["variant"],
+                r["s_per_step"],
+                r["tokens_per_s"],
+                r["tokens_per_step"],
+                r["peak_rss_mb"],
+                f"{r['speedup_vs_plain_fp32']:.2f}x",
+            ]
+            for r in results
+        ],
+    )
+    payload = {"machine": machine() | {"threads": args.threads}, "results": results}
+    print(f"written to {write_results('train', payload, args.output)}")
+
+
+if __name__ == "__main__":
+    main()

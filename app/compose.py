@@ -15,6 +15,7 @@ from retrieval.query import Intent, Query
 from storage.codec import fold, search_terms
 
 NOT_FOUND = "No encuentro ese producto en los supermercados que sigo"
+REFUSAL = "Solo puedo ayudarte con productos, precios y alérgenos de los supermercados."
 ALLERGEN_DISCLAIMER = (
     "Comprueba siempre la etiqueta del envase: los fabricantes cambian recetas, y cuando no "
     "tengo información no significa que el producto sea seguro."
@@ -37,6 +38,20 @@ def matches_exactly(query: Query, facts: Sequence[ProductFacts]) -> bool:
     p = facts[0].product
     words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
     return terms <= words
+
+
+def held_refusal(query: Query, facts: Sequence[ProductFacts], said: Sequence[str]) -> str | None:
+    """The model's own refusal ("No encuentro caviar de beluga.", or the off-topic one), kept
+    when the data agrees: not one product in context shares a word with the question. Otherwise
+    (a synonym, a partial match) the products found are worth more than a refusal."""
+    if not said or not (said[0].startswith("No encuentro") or said[0] == REFUSAL):
+        return None
+    terms = set(search_terms(query.text))
+    for f in facts:
+        p = f.product
+        if terms & set(search_terms(" ".join([p.name, p.brand or "", *p.category_path]))):
+            return None
+    return said[0]
 
 
 def describe(f: ProductFacts, with_chain: bool = True) -> str:

@@ -198,6 +198,7 @@ class StreamingCheck:
         self.kept: list[SentenceCheck] = []
         self.dropped: list[SentenceCheck] = []
         self.cited = False
+        self.uncited: list[str] = []  # held sentences never shown: no citation ever came
 
     @property
     def full(self) -> bool:
@@ -219,7 +220,7 @@ class StreamingCheck:
         tail, self._buffer = self._buffer, ""
         out = self._take(tail)
         if not self.cited:  # nothing that cites a product: the uncited rest is not shown
-            self._pending.clear()
+            self.uncited, self._pending = self._pending, []
         return out
 
     def _take(self, sentence: str) -> list[str]:

@@ -159,7 +159,11 @@ class ChatService:
                     break
             parts += check.finish()
             grounding = _verdict(check)
-            if grounding.verdict == "replaced":
+            refusal = compose.held_refusal(query, facts, check.uncited)
+            if grounding.verdict == "replaced" and refusal and not shown:
+                parts = [refusal]
+                grounding = Grounding("verified", ["negativa del modelo: ningún producto coincide"])
+            elif grounding.verdict == "replaced":
                 parts = [*parts[:shown], compose.compose(query, facts)]
             elif compose.asks_about_allergens(query):
                 cited = _cited(" ".join(parts), facts) or facts[:1]

@@ -11,7 +11,6 @@ from app.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.domain import ReferenceUnit
 
-REFUSAL = "Solo puedo ayudarte con productos, precios y alérgenos de los supermercados."
 _UNIT = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad"}
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.chat_model import Message
+from app.compose import REFUSAL
 from app.facts import ProductFacts, chain_name
 from app.grounding import Grounder, StreamingCheck
 from app.prompt import RULES, build_messages
@@ -237,7 +238,7 @@ class DatasetBuilder:
             question = OFF_TOPIC[i % len(OFF_TOPIC)]
             prepared = await self._with_context(question, products)
             split = split_of(question, self._validation_share)
-            examples.append(self._example(prepared, answers.REFUSAL, "off_topic", split, None))
+            examples.append(self._example(prepared, REFUSAL, "off_topic", split, None))
         return examples
 
     async def _with_context(self, question: str, products: Sequence[Product]) -> Prepared:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 
-from app.compose import ALLERGEN_DISCLAIMER
+from app.compose import ALLERGEN_DISCLAIMER, REFUSAL
 from tests.app.conftest import LiveServer
 from tests.fakes.chat_model import ScriptedChatModel
 
@@ -90,6 +90,23 @@ async def test_unknown_product_gets_no_invented_answer(
     assert body["products"] == []
     assert body["grounding"]["verdict"] == "composed"
     assert model.prompts == []  # the model is not asked to make something up
+
+
+async def test_a_right_refusal_is_kept_a_wrong_one_replaced_by_what_is_sold(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    # Off-topic: retrieval still brings some products, none sharing a word with the question;
+    # the model's refusal is the right answer, not a list of unrelated products.
+    model.queue(REFUSAL)
+    body = await ask(client, "¿Cuál es la capital de Francia?")
+    assert model.prompts, "the model must have been asked (products were in context)"
+    assert body["answer"] == REFUSAL
+    assert body["grounding"]["verdict"] == "verified" and body["products"] == []
+    # "No encuentro leche" while milk is in context: the data wins.
+    model.queue("No encuentro leche entera en ningún supermercado.")
+    body = await ask(client, "¿Hay leche entera?")
+    assert body["grounding"]["verdict"] == "replaced"
+    assert body["products"] and "Leche entera" in body["answer"]
 
 
 async def test_impossible_limits_offer_the_closest_alternatives(client: httpx.AsyncClient) -> None:

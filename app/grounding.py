@@ -25,6 +25,7 @@ _PRICE = re.compile(
 )  # a per-kg/l/unit price must be a reference price; a bare one, a package price
 _SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
 _EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
+_QUOTED = re.compile(r"«[^»]*»")
 _DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
 _ECHO = re.compile(r"\||^\s*(?:productos|pregunta)\s*:|eres supersmart|\(ninguno\)")
 _SIZE_FACTORS = {
@@ -46,6 +47,10 @@ _WORDS = "|".join(sorted(_ALLERGEN_WORDS, key=len, reverse=True))
 _FREE = re.compile(
     rf"\b(?:sin|libres? de|no contienen?|no llevan?|apt[oa]s? para)\s+(?:trazas de\s+)?"
     rf"({_WORDS}|celiacos)\b"
+)
+# "no dice que esté libre de leche" states what the label does not say, not that it is free.
+HEDGED = re.compile(
+    r"\b(?:no|tampoco|ni)\s+(?:dice|indica|consta|asegura)\s+que\s+\w+\s+libres? de"
 )
 _TRACES = re.compile(rf"\bpueden? contener\s+(?:trazas de\s+)?({_WORDS})\b")
 _CONTAINS = re.compile(rf"(?<!no )(?<!pueden )(?<!puede )\b(?:contienen?|llevan?)\s+({_WORDS})\b")
@@ -91,12 +96,10 @@ class Grounder:
         if unknown:
             result.problems.append(f"cita productos que no existen: {unknown}")
         targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
-        text = _REF.sub(" ", folded)
+        text = self._unnamed(_REF.sub(" ", folded), targets)
         result.problems += self._attribution(_REF.sub(lambda m: f"[{m[1]}]", folded), refs)
-        for f in targets:  # names may say "sin gluten", "1 l": not claims of the answer's own
-            text = text.replace(fold(f.product.name), " ")
         result.problems += self._prices(text, targets)
-        result.problems += self._sizes(text, targets)
+        result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
         result.problems += [
             f"EAN {ean} no es de los productos citados"
             for ean in _EAN.findall(text)
@@ -108,8 +111,18 @@ class Grounder:
             for d in _DATE.findall(text)
             if all(d not in f.allowed_days for f in targets)
         ]
-        result.problems += self._allergens(text, targets)
+        for clause in folded.split(";"):  # "[1] contiene leche; [2] sin gluten": per product
+            own = [self._facts[int(n)] for n in _REF.findall(clause) if int(n) in self._facts]
+            bare = self._unnamed(_EAN.sub(" ", _REF.sub(" ", clause)), targets)
+            result.problems += self._allergens(bare, own or targets)
         return result
+
+    @staticmethod
+    def _unnamed(text: str, targets: list[ProductFacts]) -> str:
+        """Names may say "sin gluten", "1 l": not claims of the answer's own."""
+        for f in targets:
+            text = text.replace(fold(f.product.name), " ")
+        return text
 
     def _prices(self, text: str, targets: list[ProductFacts]) -> list[str]:
         package = set().union(*(f.package_prices for f in targets)) if targets else set()
@@ -132,6 +145,7 @@ class Grounder:
                 continue
             own = fold(f"{facts.product.name} {facts.product.brand or ''}")
             before, after = pieces[i - 1], pieces[i + 1] if i + 1 < len(pieces) else ""
+            before = re.split(r"[;:]", before)[-1]  # a list's previous item is not this one's
             chain = fold(chain_name(facts.product.chain))
             for other in self._brands - {fold(facts.product.brand or ""), chain}:
                 if re.search(rf"\b{re.escape(other)}\b", before) and other not in own:
@@ -153,6 +167,7 @@ class Grounder:
     def _allergens(self, text: str, targets: list[ProductFacts]) -> list[str]:
         problems = []
         claims: list[tuple[Allergen, set[AllergenStatus], str]] = []
+        text = HEDGED.sub(" ", text)
         for word in _FREE.findall(text):
             allergen = Allergen.GLUTEN if word == "celiacos" else _ALLERGEN_WORDS[word]
             label = "apto para celíacos" if word == "celiacos" else f"sin {word}"

@@ -93,7 +93,10 @@ _INTENTS = (
         r"compar|diferencia|donde\s+(?:esta|es|sale)|en\s+que\s+super|"
         r"que\s+super(?:mercado)?",
     ),
-    (Intent.CHEAPEST, r"barat|economic|precio\s+mas\s+bajo|menor\s+precio|low\s*cost"),
+    (
+        Intent.CHEAPEST,
+        r"barat|economic|precio\s+mas\s+bajo|menor\s+precio|mejor\s+precio|low\s*cost",
+    ),
 )
 _FILLER = re.compile(
     r"\b(?:donde|que|cual(?:es)?|hay|esta|estan|es|son|mas|menos|el|la|los|las|un|una|unos|"
@@ -101,7 +104,8 @@ _FILLER = re.compile(
     r"necesito|precio|precios|cuesta|cuestan|cuanto|vale|valen|tiene|tienen|mes|este|esta|"
     r"semana|ultim[oa]s?|super|supermercado|supermercados|producto|productos|euros?|eur|"
     r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
-    r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar)\b"
+    r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar|mejor|"
+    r"favor|saber|quiero|dime|dices|puede|tomar|alguien|alergic[oa]s?|soy)\b"
 )
 
 
@@ -112,7 +116,7 @@ def _money(text: str) -> Decimal:
 def understand(question: str) -> Query:
     original = question.strip()
     text = fold(original)
-    text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)", " ", text)  # keep decimal commas
+    text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)|\.(?!\w)", " ", text)  # keep 2,50 and D.O.
     chains = {slug for name, slug in _CHAINS.items() if re.search(rf"\b{name}\b", text)}
     # "Dia" the chain, not "día" the day: capitalised without accent, or after en/del/el/super.
     # (lower() keeps the accent of "día", so it never matches)

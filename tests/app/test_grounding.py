@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from app.compose import describe
 from app.facts import ProductFacts
 from app.grounding import Grounder, StreamingCheck
 from app.prompt import RULES
-from core.allergens import AllergenInfo
+from core.allergens import Allergen, AllergenInfo
 from tests.factories import make_price, make_product
 
 OIL = make_product()  # 8,95 €, 1 l, 8,95 €/l, EAN 8480000042411, free of gluten per label
@@ -143,3 +144,27 @@ def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
     shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")
     assert shown == ["El aceite [1] cuesta 8,95 €."]
     assert check.dropped[0].problems == ["repite una frase anterior"]
+
+
+def test_a_list_of_products_from_several_chains_passes_its_own_check() -> None:
+    # Found by the evaluation: "...Plátano Dia [1] en Dia, ...; Plátano Consum [2]" read "Dia"
+    # (the previous item's chain) as the brand claimed for [2].
+    dia = make_product(chain="dia", brand="Dia", name="Plátano de Canarias Dia")
+    consum = make_product(chain="consum", brand="Consum", name="Plátano de Canarias Consum",
+                          chain_product_id="2")  # fmt: skip
+    facts = [ProductFacts(1, dia), ProductFacts(2, consum)]
+    answer = "Tengo " + "; ".join(describe(f) for f in facts) + "."
+    assert Grounder(facts).check(answer).problems == []
+    assert Grounder(facts).check("Plátano de Canarias Dia [2] en Consum.").problems
+
+
+def test_allergens_are_checked_per_listed_product_and_quoted_words_are_not_claims() -> None:
+    has_milk = AllergenInfo(declared=True, contains=frozenset({Allergen.MILK}))
+    no_milk = AllergenInfo(declared=True, free=frozenset({Allergen.MILK}))
+    milk = make_product(name="Leche entera Hacendado", allergens=has_milk)
+    cola = make_product(name="Refresco de cola", chain_product_id="2", allergens=no_milk)
+    grounder = Grounder([ProductFacts(1, milk), ProductFacts(2, cola)])
+    assert grounder.check("Según la etiqueta: [1] contiene leche; [2] sin leche.").ok
+    assert not grounder.check("Según la etiqueta: [1] sin leche; [2] contiene leche.").ok
+    assert grounder.check("No encuentro exactamente «yogur pack 8 x 125 g» [1].").ok
+    assert not grounder.check("Viene en 125 g [1].").ok

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import adapters, chat, demo, importing, retrieval, scrape, store, train
+from cli import adapters, chat, demo, evaluate, importing, retrieval, scrape, store, train
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -47,6 +47,7 @@ app.command("search")(retrieval.search)
 app.command("serve")(chat.serve)
 app.command("ask")(chat.ask)
 app.command("train")(train.train)
+app.command("eval")(evaluate.evaluate)
 app.add_typer(store.app, name="store")
 app.add_typer(adapters.app, name="adapters")
 

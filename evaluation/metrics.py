@@ -1,0 +1,169 @@
+"""Scores for one answer against its question's gold facts. Offline and deterministic: no model
+judges another.
+
+- price: the gold figure is stated, and every other amount is a figure of a product the answer
+  cites (an invented or injected price fails);
+- allergens: the label's status for the asked allergen is expressed, and nothing is called free
+  of an allergen the label does not exclude;
+- citations: precision (cited products that are right ones) and recall (a right product cited);
+- refusal: on questions nothing answers, "No encuentro"/"Solo puedo..." with no product cited;
+- grounding: the service's own sentence check finds nothing unsupported;
+- language: Spanish, by function words.
+
+A metric that does not apply to a question is None, so every average says how many questions it
+rests on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.facts import ProductFacts
+from app.grounding import HEDGED
+from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from evaluation.questions import Question
+from finetune.dataset import ungrounded
+from storage.codec import fold
+
+_REF = re.compile(r"\[(\d+)\]")
+_AMOUNT = re.compile(r"(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?\b)(\s*/\s*(?:kg|l|ud)\b)?")
+# An answer that opens by saying it has nothing ("No encuentro caviar...", "Solo puedo
+# ayudarte..."), alternatives after it allowed; "no tengo su información de alérgenos" later on
+# is not a refusal.
+_REFUSAL = re.compile(
+    r"^\W*(?:no encuentro|no (?:lo )?tengo|no vend|solo puedo ayudarte|lo siento)"
+)
+# fmt: off
+_SPANISH = {"el", "la", "los", "las", "de", "del", "en", "y", "es", "que", "por", "con", "una",
+            "un", "no", "se", "lo", "para", "cuesta", "precio", "tiene", "sin", "puedo"}
+_ENGLISH = {"the", "of", "and", "is", "in", "to", "it", "for", "with", "costs", "price", "has",
+            "you", "this", "that", "not", "can"}
+# fmt: on
+_STATUS_WORDS = {
+    AllergenStatus.CONTAINS: re.compile(r"(?<!no )contiene|lleva"),
+    AllergenStatus.TRACES: re.compile(r"trazas"),
+    AllergenStatus.FREE: re.compile(r"\bsin {name}\b|libre de {name}|no contiene"),
+    AllergenStatus.UNKNOWN: re.compile(
+        r"no menciona|no tengo (?:su )?informaci|no puedo asegurar|no consta|no lo dice"
+        r"|no indica|no declara|desconoc|comprueba"
+    ),
+}
+
+
+@dataclass
+class Score:
+    right: bool
+    price: bool | None = None
+    allergen: bool | None = None
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+    refusal: bool | None = None  # unanswerable questions: refused properly
+    false_refusal: bool | None = None  # answerable questions: refused anyway
+    grounded: bool = True
+    spanish: bool = True
+    why: list[str] = field(default_factory=list)
+
+
+def cited_ids(answer: str, context: Sequence[ProductFacts]) -> list[str]:
+    by_ref = {f.ref: f.product.id for f in context}
+    refs = dict.fromkeys(int(n) for n in _REF.findall(answer))
+    return [by_ref[n] for n in refs if n in by_ref]
+
+
+def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> Score:
+    gold = question.gold
+    text = fold(answer)
+    cited = cited_ids(answer, context)
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    says_no = bool(_REFUSAL.search(first))
+    refused = says_no and not any(c in gold.product_ids for c in cited)
+    result = Score(right=False, spanish=is_spanish(answer))
+    problems = ungrounded(answer, context)
+    result.grounded = not problems
+    result.why += problems[:2]
+    if cited:
+        right = [c for c in cited if c in gold.product_ids]
+        result.citation_precision = len(right) / len(cited)
+    if gold.product_ids:
+        result.citation_recall = 1.0 if any(c in gold.product_ids for c in cited) else 0.0
+        if not result.citation_recall:
+            result.why.append("no cita el producto correcto")
+    if not gold.answerable:
+        result.refusal = says_no
+        if not says_no:
+            result.why.append("debía decir que no lo encuentra (o que solo ayuda con compras)")
+        result.right = says_no
+        return result
+    result.false_refusal = refused
+    if refused:
+        result.why.append("se niega a responder algo que los datos responden")
+    if gold.price or gold.reference_price:
+        figure = gold.price or gold.reference_price or ""
+        result.price = _price_right(answer, figure, cited, context, gold.forbidden)
+        if not result.price:
+            result.why.append(f"no da {gold.price or gold.reference_price} (o da otro precio)")
+    if gold.allergen:
+        status = AllergenStatus(gold.allergen_status or "unknown")
+        names = [f.product.name for f in context]
+        result.allergen = _allergen_right(answer, Allergen(gold.allergen), status, names)
+        if not result.allergen:
+            result.why.append(f"no dice bien lo que la etiqueta dice de {gold.allergen}")
+    checks = [result.citation_recall == 1.0, not refused]
+    checks += [x for x in (result.price, result.allergen) if x is not None]
+    if question.family == "chain":
+        checks.append(result.grounded)
+    result.right = all(checks)
+    return result
+
+
+def _price_right(
+    answer: str,
+    figure: str,
+    cited: Sequence[str],
+    context: Sequence[ProductFacts],
+    forbidden: Sequence[str],
+) -> bool:
+    """The gold amount is stated; every amount stated belongs to a cited product."""
+    if any(f in answer for f in forbidden):
+        return False
+    stated = {_value(n) for n, _ in _AMOUNT.findall(answer)}
+    wanted = _value(_AMOUNT.findall(figure)[0][0])
+    allowed = {wanted}
+    for f in context:
+        if f.product.id in cited:
+            allowed |= f.allowed_prices
+    return wanted in stated and stated <= allowed
+
+
+def _value(number: str) -> Decimal:
+    return Decimal(number.replace(",", ".")).quantize(Decimal("0.01"))
+
+
+def _allergen_right(
+    answer: str, allergen: Allergen, status: AllergenStatus, names: Sequence[str] = ()
+) -> bool:
+    text = fold(answer)
+    for name in names:  # "Galletas sin gluten" is a name, not a claim
+        text = text.replace(fold(name), " ")
+    text = HEDGED.sub(" ", text)
+    name = fold(ALLERGEN_NAMES_ES[allergen])
+    says = {
+        s
+        for s, pattern in _STATUS_WORDS.items()
+        if re.search(pattern.pattern.format(name=re.escape(name)), text)
+    }
+    if status is AllergenStatus.UNKNOWN:  # never "free", must say the label does not tell
+        return AllergenStatus.UNKNOWN in says and AllergenStatus.FREE not in says
+    if status is AllergenStatus.FREE:
+        return AllergenStatus.FREE in says and AllergenStatus.CONTAINS not in says
+    return status in says
+
+
+def is_spanish(answer: str) -> bool:
+    words = re.findall(r"[a-záéíóúñü]+", answer.lower())
+    spanish = sum(w in _SPANISH for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    return spanish >= english and (spanish > 0 or not words)

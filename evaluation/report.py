@@ -1,0 +1,313 @@
+"""The evaluation report: `results.json` (every figure, with the questions behind it),
+`REPORT.md`, and `report.html` (self-contained: charts are PNGs embedded as data, no CDN).
+
+Every number in the Markdown and HTML is read from the same summary dict that `results.json`
+holds, so a reader can trace any figure to the JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+_METRICS = (  # (key in a score, label, share of questions where it applies)
+    ("right", "right answers"),
+    ("price", "price correct"),
+    ("allergen", "allergens correct"),
+    ("citation_precision", "citation precision"),
+    ("citation_recall", "citation recall"),
+    ("refusal", "refusal accuracy"),
+    ("false_refusal", "false refusals"),
+    ("grounded", "grounding pass"),
+    ("spanish", "in Spanish"),
+)
+_WORST = 3
+
+
+def summarise(
+    lines: Sequence[dict[str, Any]], order: Sequence[str], retrieval: list[dict[str, Any]]
+) -> dict[str, Any]:
+    by_answerer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        by_answerer[line["answerer"]].append(line)
+    answerers = {}
+    for name in [n for n in order if n in by_answerer]:
+        rows = sorted(by_answerer[name], key=lambda r: r["question_id"])
+        answerers[name] = {
+            "questions": len(rows),
+            "errors": sum(1 for r in rows if r["error"]),
+            "metrics": {key: _mean(rows, key) for key, _ in _METRICS},
+            "families": _families(rows),
+            "latency_ms": _percentiles([r["latency_ms"] for r in rows]),
+            "completion_tokens_mean": round(
+                statistics.mean(r["completion_tokens"] for r in rows), 1
+            ),
+            "verdicts": _counts(r["verdict"] for r in rows if r["verdict"]),
+            "worst": [_failure(r) for r in rows if not r["score"]["right"]][:_WORST],
+        }
+    return {"answerers": answerers, "retrieval": retrieval}
+
+
+def _mean(rows: Sequence[dict[str, Any]], key: str) -> dict[str, Any]:
+    values = [float(r["score"][key]) for r in rows if r["score"][key] is not None]
+    return {"value": round(sum(values) / len(values), 3) if values else None, "n": len(values)}
+
+
+def _families(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        family = out.setdefault(r["family"], {"right": 0, "n": 0})
+        family["n"] += 1
+        family["right"] += bool(r["score"]["right"])
+    return dict(sorted(out.items()))
+
+
+def _percentiles(values: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if len(ordered) < 2:
+        return {"p50": ordered[0] if ordered else 0.0, "p95": ordered[0] if ordered else 0.0}
+    cut = statistics.quantiles(ordered, n=20, method="inclusive")
+    return {"p50": round(statistics.median(ordered), 1), "p95": round(cut[18], 1)}
+
+
+def _counts(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def _failure(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "question_id": row["question_id"],
+        "family": row["family"],
+        "question": row["question"],
+        "answer": row["answer"][:400],
+        "why": row["score"]["why"][:3],
+        "context": row["context"][:3],
+    }
+
+
+# Markdown ------------------------------------------------------------------------------------
+def markdown(title: str, summary: dict[str, Any], meta: dict[str, Any]) -> str:
+    answerers = summary["answerers"]
+    names = list(answerers)
+    out = [f"# {title}", "", _meta_line(meta), ""]
+    out += ["## Techniques", "", "| metric | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names)]  # fmt: skip
+    for key, label in _METRICS:
+        cells = [_cell(answerers[n]["metrics"][key], key) for n in names]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out.append("| latency p50 / p95 (ms) | " + " | ".join(
+        f"{a['latency_ms']['p50']:.0f} / {a['latency_ms']['p95']:.0f}" for a in answerers.values()
+    ) + " |")  # fmt: skip
+    out.append("| generated tokens (mean) | " + " | ".join(
+        f"{a['completion_tokens_mean']:.0f}" for a in answerers.values()) + " |")  # fmt: skip
+    out.append("| errors | " + " | ".join(str(a["errors"]) for a in answerers.values()) + " |")
+    out += ["", "Each cell: share (number of questions it applies to). *False refusals*: lower "
+            "is better.", "", "## Right answers by question family", ""]  # fmt: skip
+    families = sorted({f for a in answerers.values() for f in a["families"]})
+    out += ["| family | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for family in families:
+        cells = []
+        for n in names:
+            f = answerers[n]["families"].get(family)
+            cells.append(f"{f['right']}/{f['n']}" if f else "-")
+        out.append(f"| {family} | " + " | ".join(cells) + " |")
+    if summary["retrieval"]:
+        out += ["", "## Retrieval variants", "", "| variant | recall@5 | MRR | questions |",
+                "|---|---|---|---|"]  # fmt: skip
+        for r in summary["retrieval"]:
+            out.append(f"| {r['variant']} | {r['recall_at_5']:.3f} | {r['mrr']:.3f} | {r['n']} |")
+    out += ["", "## Worst failures", ""]
+    for name, a in answerers.items():
+        if not a["worst"]:
+            continue
+        out.append(f"### {name}")
+        for f in a["worst"]:
+            out.append(f"- **{f['family']}** «{f['question']}»")
+            out.append(f"  - answer: «{_one_line(f['answer'])}»")
+            out.append(f"  - why: {'; '.join(f['why']) or '-'}")
+            if f["context"]:
+                out.append(f"  - context: {' / '.join(f['context'])}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _cell(metric: dict[str, Any], key: str) -> str:
+    if metric["value"] is None:
+        return "-"
+    return f"{metric['value']:.0%} ({metric['n']})"
+
+
+def _meta_line(meta: dict[str, Any]) -> str:
+    return (
+        f"Question set `{meta['questions']}` ({meta['question_count']} questions), model "
+        f"`{meta['model']}`, adapter `{meta['adapter']}`, generated {meta['generated']}. "
+        f"Numbers: `results.json`."
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(vacía)"
+
+
+# HTML ------------------------------------------------------------------------------------------
+def html_page(title: str, summary: dict[str, Any], meta: dict[str, Any], md: str) -> str:
+    charts = [_chart_techniques(summary), _chart_families(summary), _chart_latency(summary)]
+    images = "".join(
+        f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
+        for alt, data in charts
+        if data
+    )
+    body = _md_tables_to_html(md)
+    return (
+        "<!doctype html><html lang='es'><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(_meta_line(meta))}</p>{images}{body}"
+        "</body></html>\n"
+    )
+
+
+_CSS = (
+    "body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+    "text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}"
+    "img{max-width:100%}li{margin:.3em 0}"
+)
+
+
+def _md_tables_to_html(md: str) -> str:
+    """The Markdown body (after its title) as HTML: tables, headings, lists, paragraphs."""
+    out: list[str] = []
+    rows: list[list[str]] = []
+    for raw in md.splitlines()[3:]:
+        line = raw.rstrip()
+        if line.startswith("|"):
+            if not set(line) <= set("|-"):
+                rows.append([c.strip() for c in line.strip("|").split("|")])
+            continue
+        if rows:
+            head, *rest = rows
+            out.append(
+                "<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
+                          for r in rest) + "</table>"
+            )  # fmt: skip
+            rows = []
+        if line.startswith("### "):
+            out.append(f"<h3>{_inline(line[4:])}</h3>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.strip().startswith("- "):
+            out.append(f"<li>{_inline(line.strip()[2:])}</li>")
+        elif line:
+            out.append(f"<p>{_inline(line)}</p>")
+    return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text)
+    parts = escaped.split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _figure() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    _figure().close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _chart_techniques(summary: dict[str, Any]) -> tuple[str, str]:
+    plt = _figure()
+    answerers = summary["answerers"]
+    keys = [("right", "right"), ("price", "price"), ("citation_recall", "citation recall"),
+            ("refusal", "refusal"), ("grounded", "grounded")]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(keys)
+    for i, (key, label) in enumerate(keys):
+        values = [a["metrics"][key]["value"] or 0 for a in answerers.values()]
+        ax.bar([x + i * width for x in range(len(answerers))], values, width, label=label)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(answerers))], list(answerers))
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of questions")
+    ax.set_title("Techniques compared")
+    ax.legend(ncol=5, fontsize=8, loc="upper left")
+    return "Techniques compared: share of right answers and per-metric scores", _png(fig)
+
+
+def _chart_families(summary: dict[str, Any]) -> tuple[str, str]:
+    plt = _figure()
+    answerers = summary["answerers"]
+    families = sorted({f for a in answerers.values() for f in a["families"]})
+    grid = [
+        [
+            (a["families"][f]["right"] / a["families"][f]["n"]) if f in a["families"] else 0
+            for f in families
+        ]
+        for a in answerers.values()
+    ]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(answerers) + 1.5))
+    image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(families)), families, rotation=30, ha="right")
+    ax.set_yticks(range(len(answerers)), list(answerers))
+    for y, row in enumerate(grid):
+        for x, value in enumerate(row):
+            ax.text(x, y, f"{value:.0%}", ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax)
+    ax.set_title("Right answers by question family")
+    return "Right answers by question family and technique", _png(fig)
+
+
+def _chart_latency(summary: dict[str, Any]) -> tuple[str, str]:
+    plt = _figure()
+    answerers = summary["answerers"]
+    fig, ax = plt.subplots(figsize=(10, 3))
+    names = list(answerers)
+    ax.bar(names, [a["latency_ms"]["p50"] for a in answerers.values()], label="p50")
+    ax.scatter(names, [a["latency_ms"]["p95"] for a in answerers.values()], color="black",
+               label="p95", zorder=3)  # fmt: skip
+    ax.set_ylabel("ms per answer")
+    ax.set_title("Latency")
+    ax.legend()
+    return "Latency per answer, p50 bars and p95 points", _png(fig)
+
+
+def write_report(
+    out: Path,
+    title: str,
+    lines: Sequence[dict[str, Any]],
+    order: Sequence[str],
+    meta: dict[str, Any],
+    retrieval: list[dict[str, Any]],
+) -> dict[str, Path]:
+    summary = summarise(lines, order, retrieval)
+    md = markdown(title, summary, meta)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out / "results.json",
+        "markdown": out / "REPORT.md",
+        "html": out / "report.html",
+    }
+    payload = {"meta": meta, **summary, "answers": list(lines)}
+    paths["json"].write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
+    paths["markdown"].write_text(md, encoding="utf-8")
+    paths["html"].write_text(html_page(title, summary, meta, md), encoding="utf-8")
+    return paths

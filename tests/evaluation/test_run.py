@@ -1,0 +1,73 @@
+"""`supersmart eval` end to end with the scripted model on the sample catalogue: answers are
+scored and kept, a failing question is recorded and the run goes on, a second run resumes
+instead of asking again, and the report's numbers are the JSON's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from app.chat_model import Message, Usage
+from evaluation.report import write_report
+from evaluation.run import Catalogue, eval_settings, evaluate, prepare, sample_catalogue
+from tests.app.conftest import chat_settings
+from tests.fakes.chat_model import ScriptedChatModel
+
+ANSWER = "Tengo {1.name} [1] a {1.price}."
+
+
+class Flaky(ScriptedChatModel):
+    """Fails on its `fail_on`-th generation (1-based), or on all of them."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        super().__init__(default=ANSWER)
+        self.fail_on = fail_on
+        self.calls = 0
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        self.calls += 1
+        if self.fail_on is None or self.calls == self.fail_on:
+            raise RuntimeError("llama.cpp ran out of memory")
+        return super().stream(messages, max_tokens, usage)
+
+
+async def test_answers_are_scored_failures_recorded_and_a_rerun_resumes(tmp_path: Path) -> None:
+    settings = chat_settings(tmp_path / "user")
+    work = tmp_path / "work"
+    local = eval_settings(settings, work)
+    catalogue = Catalogue(
+        "sample", sample_catalogue().files, tmp_path / "questions.json", held_out_only=True
+    )
+    questions = await prepare(local, catalogue, per_family=2)
+    assert {q.family for q in questions.questions} >= {"price", "absent", "injection"}
+    assert questions.injected  # the injected text is in the evaluation store, not the user's
+    twin = Catalogue("sample", catalogue.files, tmp_path / "twin.json", held_out_only=True)
+    await prepare(eval_settings(settings, tmp_path / "twin"), twin, per_family=2)
+    assert twin.questions.read_text() == catalogue.questions.read_text()  # same seed, same set
+
+    flaky = Flaky(fail_on=2)
+    names = ["rag", "composed"]
+    lines = await evaluate(settings, questions, work, names, model=flaky, limit=6)
+    assert len(lines) == 12
+    failed = [line for line in lines if line["error"]]
+    assert len(failed) == 1 and "out of memory" in failed[0]["error"]
+    assert not failed[0]["score"]["right"]
+    composed = [line for line in lines if line["answerer"] == "composed"]
+    assert all(line["score"]["right"] for line in composed), composed
+
+    broken = Flaky()  # a rerun asks nothing already answered
+    again = await evaluate(settings, questions, work, names, model=broken, limit=6)
+    assert broken.calls == 0 and again == lines
+    assert len((work / "answers.jsonl").read_text().splitlines()) == 12
+
+    meta = {"questions": "q.json", "question_count": 6, "model": "fake", "adapter": "none",
+            "generated": "2026-11-22", "answerers": names}  # fmt: skip
+    paths = write_report(tmp_path / "report", "Eval", lines, names, meta, [])
+    results = json.loads(paths["json"].read_text())
+    right = results["answerers"]["composed"]["metrics"]["right"]
+    assert right == {"value": 1.0, "n": 6}
+    assert "| right answers | " in paths["markdown"].read_text()
+    assert "100% (6)" in paths["markdown"].read_text()
+    page = paths["html"].read_text()
+    assert page.count("data:image/png;base64,") == 3 and "http" not in page

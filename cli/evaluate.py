@@ -26,7 +26,9 @@ def evaluate(
     ),
     limit: int | None = typer.Option(None, help="Only the first N questions (a quick look)."),
     retrieval: bool = typer.Option(True, help="Also compare retrieval variants."),
-    fresh: bool = typer.Option(False, help="Forget earlier answers and ask everything again."),
+    fresh: bool = typer.Option(
+        False, help="Start over: rebuild the evaluation store and ask everything again."
+    ),
 ) -> None:
     """Answer one question set with several techniques and write REPORT.md, report.html and
     results.json. Interrupted runs resume where they stopped."""
@@ -63,8 +65,10 @@ def evaluate(
     with user_errors():
         if questions not in ("sample", "shared"):
             raise typer.BadParameter("--questions is 'sample' or 'shared'.")
-        if fresh and (work / "answers.jsonl").exists():
-            (work / "answers.jsonl").unlink()
+        if fresh and work.exists():
+            import shutil
+
+            shutil.rmtree(work)  # its store, index and answers: everything is asked again
         catalogue = sample_catalogue() if questions == "sample" else shared_catalogue(work)
         local = eval_settings(settings, work)
         with console.status("Preparing the evaluation store and index..."):

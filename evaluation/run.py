@@ -74,6 +74,7 @@ def shared_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
     files = [
         (root / "mercadona_2025-03_products.csv", "mercadona-csv"),
         (root / "consum_dia_supermercadosmas_2024-04.csv", "multichain-csv"),
+        (root / "mercadona_2025-10_food_details.jsonl", "mercadona-food-jsonl"),  # allergens
     ]
     missing = [str(path) for path, _ in files if not path.exists()]
     if missing:

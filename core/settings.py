@@ -217,6 +217,43 @@ class ApiSettings(BaseModel):
     )
 
 
+class BotSettings(BaseModel):
+    """Telegram and WhatsApp (`supersmart bot telegram`, the `/whatsapp/webhook` route)."""
+
+    telegram_token: SecretStr | None = Field(
+        None, description="Telegram bot token from @BotFather (secret; no default)."
+    )
+    telegram_webhook_url: str | None = Field(
+        None,
+        description="Public HTTPS URL Telegram posts updates to (webhook mode); unset: polling.",
+    )
+    telegram_secret_token: SecretStr | None = Field(
+        None,
+        description="Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (webhook mode; "
+        "required there).",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL (a local Bot API server, or a test server).",
+    )
+    whatsapp_token: SecretStr | None = Field(
+        None, description="WhatsApp Cloud API access token (secret). Unset: no WhatsApp route."
+    )
+    whatsapp_phone_id: str | None = Field(None, description="WhatsApp business phone number id.")
+    whatsapp_verify_token: SecretStr | None = Field(
+        None, description="Token Meta sends back in the webhook handshake (`hub.verify_token`)."
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        None, description="App secret that signs webhook posts (`X-Hub-Signature-256`)."
+    )
+    whatsapp_api_url: str = Field(
+        "https://graph.facebook.com", description="Graph API base URL (a test server in tests)."
+    )
+    messages_per_minute: int = Field(
+        6, ge=1, description="Questions per minute per chat or phone; more get a polite wait."
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in SuperSmart."""
 
@@ -238,6 +275,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    bots: BotSettings = Field(default_factory=BotSettings)
 
     @property
     def sqlite_path(self) -> Path:

@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS conversation_turns (
     at TEXT NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conversation_settings (
+    conversation_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, key)
+) WITHOUT ROWID;
 """
 
 
@@ -44,7 +50,13 @@ class ConversationStore(Protocol):
     ) -> None: ...
 
     async def forget(self, conversation_id: str) -> bool:
-        """Delete a conversation; whether it existed."""
+        """Delete a conversation's turns (its settings stay); whether it existed."""
+
+    async def setting(self, conversation_id: str, key: str) -> str | None:
+        """A per-conversation preference (a bot chat's preferred chain), or None."""
+
+    async def set_setting(self, conversation_id: str, key: str, value: str | None) -> None:
+        """Store a preference; None removes it."""
 
 
 class SqliteConversationStore:
@@ -130,6 +142,27 @@ class SqliteConversationStore:
             )
         return cursor.rowcount > 0
 
+    async def setting(self, conversation_id: str, key: str) -> str | None:
+        async with self.db.execute(
+            "SELECT value FROM conversation_settings WHERE conversation_id = ? AND key = ?",
+            (conversation_id, key),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_setting(self, conversation_id: str, key: str, value: str | None) -> None:
+        async with self._writing:
+            if value is None:
+                await self.db.execute(
+                    "DELETE FROM conversation_settings WHERE conversation_id = ? AND key = ?",
+                    (conversation_id, key),
+                )
+            else:
+                await self.db.execute(
+                    "INSERT OR REPLACE INTO conversation_settings VALUES (?, ?, ?)",
+                    (conversation_id, key, value),
+                )
+
 
 class MongoConversationStore:
     """One document per conversation; `$push` with `$slice` appends and caps atomically."""
@@ -188,6 +221,22 @@ class MongoConversationStore:
     async def forget(self, conversation_id: str) -> bool:
         result = await self._turns.delete_one({"_id": conversation_id})
         return bool(result.deleted_count)
+
+    @property
+    def _settings(self) -> Any:
+        return self._turns.database["conversation_settings"]
+
+    async def setting(self, conversation_id: str, key: str) -> str | None:
+        doc = await self._settings.find_one({"_id": f"{conversation_id}\x00{key}"})
+        return str(doc["value"]) if doc else None
+
+    async def set_setting(self, conversation_id: str, key: str, value: str | None) -> None:
+        _id = f"{conversation_id}\x00{key}"
+        if value is None:
+            await self._settings.delete_one({"_id": _id})
+        else:
+            document = {"_id": _id, "value": value}
+            await self._settings.replace_one({"_id": _id}, document, upsert=True)
 
 
 def create_conversation_store(settings: Settings) -> ConversationStore:

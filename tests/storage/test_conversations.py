@@ -94,3 +94,16 @@ async def test_simultaneous_answers_are_all_remembered(conversations) -> None:
     )
     for n in range(8):
         assert [t.content for t in await store.recent(f"c{n}", 10)] == ["mensaje 0", "mensaje 1"]
+
+
+async def test_settings_are_kept_per_conversation_and_outlive_a_reset(conversations) -> None:
+    store, _ = conversations
+    await store.set_setting("telegram:1", "chain", "dia")
+    await store.set_setting("telegram:2", "chain", "consum")
+    await store.append("telegram:1", [_turn(0)], keep=10)
+    await store.forget("telegram:1")  # /reset forgets what was said, not the preference
+    assert await store.setting("telegram:1", "chain") == "dia"
+    assert await store.setting("telegram:2", "chain") == "consum"
+    await store.set_setting("telegram:1", "chain", None)
+    assert await store.setting("telegram:1", "chain") is None
+    assert await store.setting("nobody", "chain") is None

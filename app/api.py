@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,7 +23,7 @@ from app.chat_model import ChatModel
 from app.limits import BodyLimit
 from app.metrics import Metrics
 from app.routes import chat, openai, ops
-from app.runtime import open_runtime
+from app.runtime import Runtime, open_runtime
 from app.security import Guard
 from core.settings import Settings
 from retrieval.embedder import Embedder
@@ -44,7 +45,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = await open_runtime(settings, model=model, embedder=embedder)
         try:
-            yield
+            app.state.bots = await _bots(settings, app.state.runtime)
+            try:
+                yield
+            finally:
+                await app.state.bots.stop()
         finally:
             await app.state.runtime.close()
 
@@ -64,6 +69,10 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(openai.router)
     app.include_router(ops.router)
+    if settings.bots.whatsapp_token is not None or settings.bots.telegram_webhook_url:
+        from bots.webhooks import router as bot_routes
+
+        app.include_router(bot_routes)
     static = files("app") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -108,3 +117,17 @@ def create_app(
         )
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     return app
+
+
+async def _bots(settings: Settings, runtime: Runtime) -> Any:
+    """The Telegram (webhook mode) and WhatsApp channels when configured, else nothing to do."""
+    if settings.bots.whatsapp_token is None and not settings.bots.telegram_webhook_url:
+        return _NoBots()
+    from bots.webhooks import start_bots
+
+    return await start_bots(settings, runtime)
+
+
+class _NoBots:
+    async def stop(self) -> None:
+        return None

@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 from app.security import RateLimitedError, RateLimiter
 from app.service import ChatAnswer, ChatService
-from core.errors import ServiceBusyError
+from core.errors import InputError, ServiceBusyError
 from retrieval.query import understand
 from storage.conversations import ConversationStore
 
@@ -31,6 +31,23 @@ CHAINS = {
     "carrefour": "Carrefour",
 }
 _BUSY_WAIT_S = 180  # the longest a bot message waits for a free model before giving up
+SORRY = "Lo siento, algo ha fallado al responder. Inténtalo de nuevo en un momento."
+UNUSABLE = (
+    "No puedo usar ese mensaje: escribe una pregunta corta sobre productos, por ejemplo "
+    "«¿Qué leche sin lactosa hay en Dia?»."
+)
+
+
+def polite(exc: Exception) -> str | None:
+    """What to tell a user about an error they can act on; None for anything else (a bug or
+    an outage: logged by the channel's error handler, which says SORRY)."""
+    if isinstance(exc, RateLimitedError):
+        return f"Vas muy rápido: espera {exc.retry_after_s} s y pregunta otra vez."
+    if isinstance(exc, InputError):
+        return UNUSABLE
+    if isinstance(exc, ServiceBusyError):
+        return "Hay mucha gente preguntando ahora: inténtalo en un minuto."
+    return None
 
 
 class ChatRelay:

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bots.format import telegram_messages
-from bots.relay import CHAINS, ChatRelay
-from core.errors import ConfigurationError, InputError, ServiceBusyError
+from bots.relay import CHAINS, SORRY, ChatRelay, polite
+from core.errors import ConfigurationError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,6 @@ WELCOME = (
     "/cadena dia: pregunta solo por una cadena (/cadena todas para quitarla)\n"
     "/reset: olvida la conversación\n/help: esta ayuda"
 )
-UNUSABLE = (
-    "No puedo usar ese mensaje: escribe una pregunta corta sobre productos, por ejemplo "
-    "«¿Qué leche sin lactosa hay en Dia?»."
-)
-SORRY = "Lo siento, algo ha fallado al responder. Inténtalo de nuevo en un momento."
 
 
 def _token(settings: Settings) -> str:
@@ -109,8 +104,9 @@ def build_bot(settings: Settings, relay: ChatRelay | None = None) -> Any:
             async with _typing(update):
                 result = await relay_.ask(CHANNEL, user, message.text)
         except Exception as exc:
-            if not await _said_politely(update, exc):
+            if (said := polite(exc)) is None:
                 raise
+            await _reply(update, said)
             return
         for text in telegram_messages(result):
             await message.reply_text(text, parse_mode="MarkdownV2", disable_web_page_preview=True)
@@ -142,21 +138,6 @@ def build_bot(settings: Settings, relay: ChatRelay | None = None) -> Any:
 
 async def _reply(update: Any, text: str) -> None:
     await update.effective_message.reply_text(text)
-
-
-async def _said_politely(update: Any, exc: Exception) -> bool:
-    """Errors a user can act on get their own reply; anything else goes to the error handler."""
-    from app.security import RateLimitedError
-
-    if isinstance(exc, RateLimitedError):
-        await _reply(update, f"Vas muy rápido: espera {exc.retry_after_s} s y pregunta otra vez.")
-    elif isinstance(exc, InputError):
-        await _reply(update, UNUSABLE)
-    elif isinstance(exc, ServiceBusyError):
-        await _reply(update, "Hay mucha gente preguntando ahora: inténtalo en un minuto.")
-    else:
-        return False
-    return True
 
 
 @contextlib.asynccontextmanager

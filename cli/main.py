@@ -7,7 +7,18 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from cli import adapters, chat, demo, evaluate, importing, retrieval, scrape, store, train
+from cli import (
+    adapters,
+    bots,
+    chat,
+    demo,
+    evaluate,
+    importing,
+    retrieval,
+    scrape,
+    store,
+    train,
+)
 from cli.runtime import err_console
 from core.settings import Settings
 
@@ -50,6 +61,7 @@ app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.add_typer(store.app, name="store")
 app.add_typer(adapters.app, name="adapters")
+app.add_typer(bots.app, name="bot")
 
 if __name__ == "__main__":
     app()

@@ -5,6 +5,10 @@ what a user would see."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -135,3 +139,25 @@ async def test_a_flooding_user_is_asked_to_wait(data_dir: Path, bot_api: FakeBot
 def test_a_missing_token_says_how_to_get_one(data_dir: Path) -> None:
     with pytest.raises(ConfigurationError, match="@BotFather"):
         build_bot(chat_settings(data_dir))
+
+
+async def test_the_polling_command_answers_until_stopped(
+    data_dir: Path, bot_api: FakeBotApi
+) -> None:
+    env = os.environ | {
+        "SUPERSMART_DATA_DIR": str(data_dir),
+        "SUPERSMART_RETRIEVAL__EMBEDDER": "hash",
+        "SUPERSMART_DATALAKE__ENABLED": "false",
+        "SUPERSMART_MODEL__BACKEND": "data-only",  # answers composed from the data
+        "SUPERSMART_BOTS__TELEGRAM_TOKEN": "123:TEST",
+        "SUPERSMART_BOTS__TELEGRAM_API_URL": bot_api.url,
+    }
+    command = [sys.executable, "-m", "cli.main", "bot", "telegram"]
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2])
+    try:
+        bot_api.say(11, "leche entera Hacendado")
+        await until(lambda: bot_api.replies_to(11), timeout_s=60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    assert "Leche entera Hacendado" in bot_api.replies_to(11)[0]

@@ -42,7 +42,8 @@ def settings(data_dir: Path, packaged_gguf: Path):  # type: ignore[no-untyped-de
 def examples(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
     asyncio.run(build_dataset(settings, 0, tmp_path / "dataset"))
     train = read_examples(tmp_path / "dataset" / "train.jsonl")
-    short = sorted(train, key=lambda m: len(render_prompt(m[:-1])) + len(m[-1].content))
+    citing = [m for m in train if "[" in m[-1].content]  # refusals are shorter but cite nothing
+    short = sorted(citing, key=lambda m: len(render_prompt(m[:-1])) + len(m[-1].content))
     return short[:6], read_examples(tmp_path / "dataset" / "validation.jsonl")[:2]
 
 

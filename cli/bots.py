@@ -1,0 +1,28 @@
+"""`supersmart bot telegram`: the Telegram bot, long polling (webhook mode runs in `serve`)."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.runtime import console, get_settings, user_errors
+
+app = typer.Typer(help="Chat bots over the same chat service.", no_args_is_help=True)
+
+
+@app.command("telegram")
+def telegram(ctx: typer.Context) -> None:
+    """Answer Telegram messages by long polling until Ctrl-C (no public URL needed)."""
+    from bots.telegram import build_bot
+
+    settings = get_settings(ctx)
+    with user_errors():
+        if settings.bots.telegram_webhook_url:
+            console.print(
+                "SUPERSMART_BOTS__TELEGRAM_WEBHOOK_URL is set: webhook mode runs inside "
+                "`supersmart serve` (POST /telegram/webhook). Unset it to poll instead."
+            )
+            raise typer.Exit(1)
+        application = build_bot(settings)
+    console.print("Telegram bot polling; Ctrl-C stops it.")
+    # Drop what piled up while the bot was down rather than answer hours-old questions.
+    application.run_polling(drop_pending_updates=True, allowed_updates=["message"])

@@ -1,0 +1,99 @@
+"""A fake WhatsApp Cloud (Graph) API on 127.0.0.1 that records the messages sent, and the
+webhook payloads Meta would post (current format: `contacts[].user_id` included)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+class FakeGraphApi:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        route = Route("/{version}/{phone_id}/messages", self._message, methods=["POST"])
+        config = uvicorn.Config(
+            Starlette(routes=[route]), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> FakeGraphApi:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            assert time.monotonic() < deadline, "the fake Graph API did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def texts_to(self, phone: str) -> list[str]:
+        with self._lock:
+            return [m["text"]["body"] for m in self.sent if m["to"] == phone]
+
+    async def _message(self, request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        assert request.headers["authorization"].startswith("Bearer ")
+        with self._lock:
+            self.sent.append(body)
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.out.{next(self._ids)}"}],
+            }
+        )
+
+
+_IDS = itertools.count(1)
+
+
+def webhook_payload(
+    phone: str, text: str | None = None, message_id: str | None = None, kind: str = "text"
+) -> dict[str, Any]:
+    """What Meta posts when `phone` sends a message (`kind` 'image' for a photo)."""
+    message: dict[str, Any] = {
+        "from": phone,
+        "id": message_id or f"wamid.in.{next(_IDS)}",
+        "timestamp": str(int(time.time())),
+        "type": kind,
+    }
+    if kind == "text":
+        message["text"] = {"body": text or ""}
+    else:
+        message[kind] = {"id": "media-1", "mime_type": "image/jpeg", "sha256": "x"}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "34900000000", "phone_number_id": "1234"},
+        "contacts": [{"profile": {"name": "Ana"}, "wa_id": phone, "user_id": f"u-{phone}"}],
+        "messages": [message],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "999", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def signed(body: bytes, secret: str) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}

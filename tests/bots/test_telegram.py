@@ -19,7 +19,7 @@ import pytest
 
 from app.facts import money
 from app.runtime import Runtime, open_runtime
-from bots.relay import ChatRelay
+from bots.relay import SORRY, ChatRelay
 from bots.telegram import WELCOME, build_bot
 from core.errors import ConfigurationError
 from tests.app.conftest import chat_settings
@@ -161,3 +161,20 @@ async def test_the_polling_command_answers_until_stopped(
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     assert "Leche entera Hacendado" in bot_api.replies_to(11)[0]
+
+
+class BrokenModel(ScriptedChatModel):
+    def stream(self, messages, max_tokens, usage):  # type: ignore[no-untyped-def]
+        raise RuntimeError("llama.cpp crashed")
+
+
+async def test_an_unexpected_failure_is_logged_and_the_user_gets_an_apology(
+    data_dir: Path, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(data_dir, bot_api, BrokenModel()):
+        bot_api.say(12, "leche entera Hacendado")
+        await until(lambda: bot_api.replies_to(12))
+        bot_api.say(12, "/help")  # the bot is still there
+        await until(lambda: len(bot_api.replies_to(12)) == 2)
+    assert bot_api.replies_to(12)[0] == SORRY
+    assert "llama.cpp crashed" in caplog.text

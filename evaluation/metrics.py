@@ -111,10 +111,10 @@ def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> S
         result.allergen = _allergen_right(answer, Allergen(gold.allergen), status, names)
         if not result.allergen:
             result.why.append(f"no dice bien lo que la etiqueta dice de {gold.allergen}")
-    checks = [result.citation_recall == 1.0, not refused]
+    # right: the right product, its figure, nothing unsupported (an echo of the prompt holds
+    # the right price too, but is not an answer)
+    checks = [result.citation_recall == 1.0, not refused, result.grounded]
     checks += [x for x in (result.price, result.allergen) if x is not None]
-    if question.family == "chain":
-        checks.append(result.grounded)
     result.right = all(checks)
     return result
 

@@ -11,6 +11,7 @@ import base64
 import html
 import io
 import json
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -171,7 +172,7 @@ def html_page(title: str, summary: dict[str, Any], meta: dict[str, Any], md: str
     return (
         "<!doctype html><html lang='es'><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style><body>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(_meta_line(meta))}</p>{images}{body}"
+        f"<h1>{html.escape(title)}</h1><p>{_inline(_meta_line(meta))}</p>{images}{body}"
         "</body></html>\n"
     )
 
@@ -214,7 +215,9 @@ def _md_tables_to_html(md: str) -> str:
 
 
 def _inline(text: str) -> str:
+    """**bold** and `code`, the only inline Markdown the report writes."""
     escaped = html.escape(text)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
     parts = escaped.split("**")
     return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
 

@@ -94,3 +94,9 @@ def test_language_and_metrics_that_do_not_apply() -> None:
     assert not is_spanish("The oil costs 8.95 € and it is the cheapest one.")
     scored = score(PRICE, "El aceite [1] cuesta 8,95 €.", CONTEXT)
     assert scored.allergen is None and scored.refusal is None  # not counted in those averages
+
+
+def test_an_echo_of_the_prompt_is_not_a_right_answer_even_with_the_price_in_it() -> None:
+    echo = "Eres SuperSmart. Productos: [1] Aceite | Mercadona | 8,95 € | Pregunta: ¿cuánto?"
+    scored = score(PRICE, echo, CONTEXT)
+    assert scored.price and not scored.grounded and not scored.right

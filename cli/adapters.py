@@ -69,6 +69,20 @@ def off(ctx: typer.Context) -> None:
     console.print("In service: no adapter.")
 
 
+@app.command("ship", hidden=True)
+def ship_version(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="Version name."),
+    target: Path = typer.Option(Path("finetune/adapters/default"), help="Shipped adapter folder."),
+) -> None:
+    """Maintainers: make a trained version the repository's shipped default adapter."""
+    from finetune.registry import ship
+
+    with user_errors():
+        copied = ship(_registry(ctx).get(version), target)
+    console.print(f"Shipped {version}: {', '.join(p.name for p in copied)} in {target}.")
+
+
 @app.command("report")
 def report(
     ctx: typer.Context,

@@ -42,6 +42,27 @@ def shipped_adapter() -> Path | None:
     return path if path.exists() else None
 
 
+def ship(version: AdapterVersion, target: Path) -> list[Path]:
+    """Copy a trained version into the package as the shipped default (maintainers, after
+    training on the sample catalogue): the GGUF, its NOTICE, config, metrics and dataset
+    summary. The peft folder stays behind: adapter.gguf is the same adapter."""
+    import json
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in ("adapter.gguf", "NOTICE", "config.yaml"):
+        copied.append(Path(shutil.copy2(version.folder / name, target / name)))
+    report = version.folder / "dataset" / "report.json"
+    if report.exists():
+        copied.append(Path(shutil.copy2(report, target / "dataset.json")))
+    metrics = dict(version.metrics)
+    metrics["adapter_dir"] = "peft (not shipped: adapter.gguf is the same adapter)"
+    (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    copied.append(target / "metrics.json")
+    return copied
+
+
 class AdapterRegistry:
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, NotFoundError
-from finetune.registry import AdapterRegistry, shipped_adapter
+from finetune.registry import AdapterRegistry, ship, shipped_adapter
 
 
 def _version(root: Path, name: str) -> None:
@@ -45,3 +45,20 @@ def test_unknown_versions_are_named_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="'zzz' \\(a\\)"):
         AdapterRegistry(tmp_path).promote("zzz")
     assert AdapterRegistry(tmp_path).current_name() is None
+
+
+def test_shipping_a_version_copies_what_the_package_needs(tmp_path: Path) -> None:
+    root = tmp_path / "adapters"
+    _version(root, "v1")
+    for name, text in (("NOTICE", "Gemma"), ("config.yaml", "rank: 8\n")):
+        (root / "v1" / name).write_text(text)
+    (root / "v1" / "dataset").mkdir()
+    (root / "v1" / "dataset" / "report.json").write_text('{"examples": {"train": 5}}')
+    (root / "v1" / "peft").mkdir()
+    target = tmp_path / "default"
+    ship(AdapterRegistry(root).get("v1"), target)
+    assert sorted(p.name for p in target.iterdir()) == [
+        "NOTICE", "adapter.gguf", "config.yaml", "dataset.json", "metrics.json"
+    ]  # fmt: skip
+    assert (target / "adapter.gguf").read_bytes() == b"GGUF"
+    assert '"steps": 3' in (target / "metrics.json").read_text()

@@ -20,12 +20,12 @@ COPY cli cli
 COPY finetune finetune
 COPY bots bots
 COPY evaluation evaluation
-RUN pip wheel --no-cache-dir --wheel-dir /wheels --find-links /wheels ".[mongo,llm]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --find-links /wheels ".[mongo,llm,bots]"
 
 FROM python:3.11-slim
 RUN useradd --create-home supersmart
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels supersmart[mongo,llm] \
+RUN pip install --no-cache-dir --no-index --find-links /wheels supersmart[mongo,llm,bots] \
     && rm -rf /wheels
 USER supersmart
 ENV SUPERSMART_DATA_DIR=/data SUPERSMART_API__HOST=0.0.0.0

@@ -24,5 +24,5 @@ def telegram(ctx: typer.Context) -> None:
             raise typer.Exit(1)
         application = build_bot(settings)
     console.print("Telegram bot polling; Ctrl-C stops it.")
-    # Drop what piled up while the bot was down rather than answer hours-old questions.
-    application.run_polling(drop_pending_updates=True, allowed_updates=["message"])
+    # Messages sent while the bot was down are answered too: a late answer beats silence.
+    application.run_polling(allowed_updates=["message"])

@@ -126,7 +126,7 @@ def comparison(facts: Sequence[ProductFacts]) -> str:
         text = f"El más barato es {describe(facts[0])}."
         comparable, apart = [facts[0]], list(facts[1:])
     else:
-        text = f"El más barato por precio por {_UNIT_NAMES[unit]} es {describe(facts[0])}."
+        text = f"El más barato por {_UNIT_NAMES[unit]} es {describe(facts[0])}."
     if len(comparable) > 1:
         text += " Le siguen " + "; ".join(describe(f) for f in comparable[1:]) + "."
     if apart:

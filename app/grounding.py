@@ -26,6 +26,7 @@ _PRICE = re.compile(
 _SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
 _EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
 _QUOTED = re.compile(r"«[^»]*»")
+_CHEAPEST = re.compile(r"\b(?:el|la|lo|los|las) mas (?:barat|economic)")
 _DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
 _ECHO = re.compile(r"\||^\s*(?:productos|pregunta)\s*:|eres supersmart|\(ninguno\)")
 _SIZE_FACTORS = {
@@ -98,6 +99,8 @@ class Grounder:
         targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
         text = self._unnamed(_REF.sub(" ", folded), targets)
         result.problems += self._attribution(_REF.sub(lambda m: f"[{m[1]}]", folded), refs)
+        if refs and refs[0] in self._facts and _CHEAPEST.search(folded):
+            result.problems += self._cheapest(self._facts[refs[0]])
         result.problems += self._prices(text, targets)
         result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
         result.problems += [
@@ -116,6 +119,24 @@ class Grounder:
             bare = self._unnamed(_EAN.sub(" ", _REF.sub(" ", clause)), targets)
             result.problems += self._allergens(bare, own or targets)
         return result
+
+    def _cheapest(self, claimed: ProductFacts) -> list[str]:
+        """ "El más barato es X [n]": n must have the lowest price per kg/l (or unit) of the
+        products in context measured the same way."""
+        p = claimed.product
+        if p.reference_price is None:
+            return []
+        peers = [
+            f
+            for f in self._facts.values()
+            if f.product.reference_unit == p.reference_unit and f.product.reference_price
+        ]
+        best = min(peers, key=lambda f: f.product.reference_price or 0)
+        if best.product.reference_price is not None and best.product.reference_price < (
+            p.reference_price
+        ):
+            return [f"[{claimed.ref}] no es el más barato: [{best.ref}] sale más barato"]
+        return []
 
     @staticmethod
     def _unnamed(text: str, targets: list[ProductFacts]) -> str:

@@ -77,7 +77,7 @@ async def test_cross_chain_comparison_is_by_reference_price(
     assert len({p["chain"] for p in products}) >= 3
     per_litre = [Decimal(p["reference_price"]) for p in products]
     assert per_litre == sorted(per_litre)
-    assert body["answer"].startswith("El más barato por precio por litro es")
+    assert body["answer"].startswith("El más barato por litro es")
     # a 5 l jug can be the cheapest per litre while not the cheapest package
     assert "€/l" in body["answer"]
 

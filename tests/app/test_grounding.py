@@ -168,3 +168,17 @@ def test_allergens_are_checked_per_listed_product_and_quoted_words_are_not_claim
     assert not grounder.check("Según la etiqueta: [1] sin leche; [2] contiene leche.").ok
     assert grounder.check("No encuentro exactamente «yogur pack 8 x 125 g» [1].").ok
     assert not grounder.check("Viene en 125 g [1].").ok
+
+
+def test_the_cheapest_claim_must_name_the_cheapest_per_kilo_or_litre() -> None:
+    # Found in the demo: "El más barato por litro es ... Dia [2]: 9,95 €/l" with a 9,79 €/l
+    # garrafa in context; every figure was [2]'s own, only the claim was false.
+    jug = make_product(name="Aceite garrafa Hacendado", price=Decimal("48.95"),
+                       reference_price=Decimal("9.79"), unit_size=5.0)  # fmt: skip
+    bottle = make_product(chain="dia", chain_product_id="2", name="Aceite Dia", brand="Dia",
+                          price=Decimal("9.95"), reference_price=Decimal("9.95"))  # fmt: skip
+    grounder = Grounder([ProductFacts(1, jug), ProductFacts(2, bottle)])
+    wrong = grounder.check("El más barato por litro es Aceite Dia [2] en Dia: 9,95 €/l.")
+    assert "[2] no es el más barato" in " ".join(wrong.problems)
+    assert grounder.check("El más barato por litro es Aceite garrafa Hacendado [1]: 9,79 €/l.").ok
+    assert grounder.check("Aceite Dia [2] es más barato por botella: 9,95 €.").ok  # no superlative

@@ -87,7 +87,7 @@ def test_demo_answers_the_brief_questions_from_the_sample_catalogue(
     assert code == 0, out
     for chain in ("mercadona", "dia", "consum", "alcampo"):
         assert chain in out
-    assert "El más barato por precio por litro es Aceite de oliva virgen extra" in out
+    assert "El más barato por litro es Aceite de oliva virgen extra" in out
     assert "€/l" in out and "a 20/11/2026" in out
     assert "Comprueba siempre la etiqueta del envase" in out  # the gluten question
     assert "Leche entera" in out and "ha subido de" in out  # the price-history question

@@ -94,11 +94,12 @@ class Rag(_Generating):
     service: ChatService | None = None
     name: str = "rag"
     uses_adapter: bool = False
+    shots: list[Message] = field(default_factory=list)  # worked examples before the question
 
     async def answer(self, question: str) -> Answer:
         assert self.service is not None
         started = time.perf_counter()
-        prepared = await self.service.prepare(question)
+        prepared = await self.service.prepare(question, self.shots)
         if not prepared.facts:  # the service would not ask the model: nothing to show it
             return Answer(compose.not_found(prepared.query, ()), [], _ms(started))
         answer = self.generate(prepared.messages, prepared.facts)
@@ -116,18 +117,7 @@ class RagLora(Rag):
 class FewShot(Rag):
     """The RAG prompt after k worked examples (other products, answers composed from data)."""
 
-    shots: list[Message] = field(default_factory=list)
     name: str = "few-shot"
-
-    async def answer(self, question: str) -> Answer:
-        assert self.service is not None
-        started = time.perf_counter()
-        prepared = await self.service.prepare(question, self.shots)
-        if not prepared.facts:
-            return Answer(compose.not_found(prepared.query, ()), [], _ms(started))
-        answer = self.generate(prepared.messages, prepared.facts)
-        answer.latency_ms = _ms(started)
-        return answer
 
 
 async def worked_examples(service: ChatService, questions: Sequence[str]) -> list[Message]:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.api import create_app
 from app.chat_model import ChatModel
@@ -27,6 +23,7 @@ from retrieval.build import build_index
 from retrieval.embedder import create_embedder
 from storage.factory import create_store
 from tests.fakes.chat_model import ScriptedChatModel
+from tests.fakes.server import LoopbackServer
 
 
 def chat_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -66,33 +63,12 @@ def data_dir(sample_data_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-class LiveServer:
+class LiveServer(LoopbackServer):
     """The app on a free loopback port, in a thread, for as long as the `with` lasts."""
 
     def __init__(self, settings: Settings, model: ChatModel | None) -> None:
         self.app = create_app(settings, model=model)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
+        super().__init__(self.app)
 
 
 @contextmanager

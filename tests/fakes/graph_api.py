@@ -7,45 +7,25 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.server import LoopbackServer
 
-class FakeGraphApi:
+
+class FakeGraphApi(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         route = Route("/{version}/{phone_id}/messages", self._message, methods=["POST"])
-        config = uvicorn.Config(
-            Starlette(routes=[route]), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> FakeGraphApi:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the fake Graph API did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().__init__(Starlette(routes=[route]))
 
     def texts_to(self, phone: str) -> list[str]:
         with self._lock:

@@ -9,50 +9,34 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.server import LoopbackServer
 
 BOT = {"id": 4242, "is_bot": True, "first_name": "SuperSmart", "username": "supersmart_test_bot",
        "can_join_groups": False, "can_read_all_group_messages": False,
        "supports_inline_queries": False}  # fmt: skip
 
 
-class FakeBotApi:
+class FakeBotApi(LoopbackServer):
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []  # (method, parameters)
         self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/bot"
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._call, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> FakeBotApi:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the fake Bot API did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().__init__(
+            Starlette(routes=[Route("/bot{token}/{method}", self._call, methods=["POST"])])
+        )
+        self.url = f"{self.url}/bot"  # python-telegram-bot's base_url: the token follows
 
     # what tests do -------------------------------------------------------------------------
     def update(self, chat_id: int, text: str) -> dict[str, Any]:

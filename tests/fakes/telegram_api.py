@@ -58,19 +58,17 @@ class FakeBotApi(LoopbackServer):
             self.updates.append(self.update(chat_id, text))
 
     def replies_to(self, chat_id: int) -> list[str]:
-        with self._lock:
-            return [
-                str(p["text"])
-                for method, p in self.sent
-                if method == "sendMessage" and int(p["chat_id"]) == chat_id
-            ]
+        return self._sent_to(chat_id, "sendMessage", "text")
 
     def actions(self, chat_id: int) -> list[str]:
+        return self._sent_to(chat_id, "sendChatAction", "action")
+
+    def _sent_to(self, chat_id: int, wanted: str, field: str) -> list[str]:
         with self._lock:
             return [
-                str(p["action"])
+                str(p[field])
                 for method, p in self.sent
-                if method == "sendChatAction" and int(p["chat_id"]) == chat_id
+                if method == wanted and int(p["chat_id"]) == chat_id
             ]
 
     # the API -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -20,12 +20,15 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.chat_model import ChatModel
+from app.dashboard import pages as dashboard
 from app.limits import BodyLimit
 from app.metrics import Metrics
-from app.routes import chat, openai, ops
+from app.routes import admin, chat, openai, ops
 from app.runtime import Runtime, open_runtime
-from app.security import Guard
+from app.security import AdminGuard, Guard
 from core.settings import Settings
+from pipeline.operations import open_operations
+from pipeline.training import AdapterEvaluator, AdapterTrainer
 from retrieval.embedder import Embedder
 
 DESCRIPTION = """
@@ -40,18 +43,30 @@ def create_app(
     settings: Settings,
     model: ChatModel | None = None,
     embedder: Embedder | None = None,
+    trainer: AdapterTrainer | None = None,
+    evaluator: AdapterEvaluator | None = None,
 ) -> FastAPI:
+    """`trainer`/`evaluator` replace the pipeline's training processes (tests)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = await open_runtime(settings, model=model, embedder=embedder)
-        try:
-            app.state.bots = await _bots(settings, app.state.runtime)
-            try:
-                yield
-            finally:
-                await app.state.bots.stop()
-        finally:
-            await app.state.runtime.close()
+        async with AsyncExitStack() as stack:
+            runtime = await open_runtime(settings, model=model, embedder=embedder)
+            stack.push_async_callback(runtime.close)
+            app.state.runtime = runtime
+            app.state.ops = await open_operations(
+                settings,
+                runtime.store,
+                serving=True,
+                schedule=settings.pipeline.schedule_in_api,
+                embedder=runtime.retriever.embedder,
+                trainer=trainer,
+                evaluator=evaluator,
+            )
+            stack.push_async_callback(app.state.ops.close)
+            app.state.bots = await _bots(settings, runtime)
+            stack.push_async_callback(app.state.bots.stop)
+            yield
 
     app = FastAPI(
         title="SuperSmart",
@@ -65,10 +80,13 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.guard = Guard(settings.api)
+    app.state.admin_guard = AdminGuard(settings.api)
     errors.install(app)
     app.include_router(chat.router)
     app.include_router(openai.router)
     app.include_router(ops.router)
+    app.include_router(admin.router)
+    app.include_router(dashboard.router)
     if settings.bots.whatsapp_token is not None or settings.bots.telegram_webhook_url:
         from bots.webhooks import router as bot_routes
 

@@ -10,11 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.security import AuthError, RateLimitedError
+from app.security import AdminClosedError, AuthError, RateLimitedError
 from core.errors import (
     ConfigurationError,
     InputError,
     NotFoundError,
+    RunInProgressError,
     ServiceBusyError,
     StoreUnavailableError,
     SuperSmartError,
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[SuperSmartError], int, str], ...] = (
     (AuthError, 401, "unauthorized"),
+    (AdminClosedError, 403, "admin_closed"),
+    (RunInProgressError, 409, "run_in_progress"),
     (RateLimitedError, 429, "rate_limited"),
     (ServiceBusyError, 503, "busy"),
     (InputError, 422, "invalid_request"),

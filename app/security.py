@@ -90,3 +90,43 @@ def _presented_key(request: Request) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return request.headers.get("x-api-key") or None
+
+
+ADMIN_COOKIE = "supersmart_admin"
+
+
+class AdminGuard:
+    """The operator's key, sent as `X-Admin-Key` (scripts) or held in a cookie after the
+    dashboard's login form. The cookie carries an HMAC of the key, never the key itself."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        key = settings.admin_key.get_secret_value() if settings.admin_key else ""
+        self._key = key.encode()
+        self.enabled = bool(key)
+
+    def cookie_value(self) -> str:
+        return hmac.new(self._key, b"supersmart dashboard", hashlib.sha256).hexdigest()
+
+    def accepts_key(self, given: str) -> bool:
+        return self.enabled and hmac.compare_digest(given.encode(), self._key)
+
+    def allowed(self, request: Request) -> bool:
+        if not self.enabled:
+            return False
+        header = request.headers.get("x-admin-key")
+        if header is not None:
+            return self.accepts_key(header)
+        cookie = request.cookies.get(ADMIN_COOKIE, "")
+        return hmac.compare_digest(cookie.encode(), self.cookie_value().encode())
+
+    def check(self, request: Request) -> None:
+        if not self.enabled:
+            raise AdminClosedError(
+                "The operator routes are closed: set SUPERSMART_API__ADMIN_KEY to open them."
+            )
+        if not self.allowed(request):
+            raise AuthError("An admin key is required: send `X-Admin-Key` or log in at /admin.")
+
+
+class AdminClosedError(SuperSmartError):
+    """The admin routes are off because no admin key is configured (HTTP 403)."""

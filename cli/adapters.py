@@ -54,6 +54,36 @@ def promote(ctx: typer.Context, version: str = typer.Argument(..., help="Version
     console.print(f"In service: {version}.")
 
 
+@app.command("evaluate")
+def evaluate_version(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="Version name (see `supersmart adapters list`)."),
+    promote: bool = typer.Option(
+        False, help="Put it in service if it is at least as accurate as the one in service."
+    ),
+) -> None:
+    """Grounded accuracy of a version vs the adapter in service, on held-out questions built
+    from the catalogue in the store (saved as the version's eval.json)."""
+    import asyncio
+
+    from finetune import job
+
+    settings = get_settings(ctx)
+    with user_errors():
+        chosen = _registry(ctx).get(version)
+        examples, _ = asyncio.run(job.build_examples(settings, 0))
+        validation = [e for e in examples if e.split == "validation"]
+        with console.status(f"Evaluating {version} on {len(validation)} held-out questions..."):
+            verdict = job.evaluate_version(settings, chosen, validation)
+        if promote:
+            verdict["promoted"] = job.promote_if_better(settings, chosen, verdict)
+    console.print(
+        f"Grounded accuracy: {version} {verdict['candidate']['accuracy']:.1%}, in service "
+        f"{verdict['baseline']['accuracy']:.1%} ({len(validation)} questions)"
+        + (" -> promoted." if verdict["promoted"] else ".")
+    )
+
+
 @app.command("rollback")
 def rollback(ctx: typer.Context) -> None:
     """Back to the version in service before the last promotion."""

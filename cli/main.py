@@ -14,6 +14,7 @@ from cli import (
     demo,
     evaluate,
     importing,
+    pipeline,
     retrieval,
     scrape,
     store,
@@ -62,6 +63,8 @@ app.command("eval")(evaluate.evaluate)
 app.add_typer(store.app, name="store")
 app.add_typer(adapters.app, name="adapters")
 app.add_typer(bots.app, name="bot")
+app.add_typer(pipeline.app, name="pipeline")
+app.command("schedule")(pipeline.schedule)
 
 if __name__ == "__main__":
     app()

@@ -23,6 +23,9 @@ def train(
     gate: bool = typer.Option(
         True, help="Evaluate against the adapter in service and promote only if as good."
     ),
+    prepared: str | None = typer.Option(
+        None, hidden=True, help="Train this version folder's dataset as it is (the pipeline)."
+    ),
 ) -> None:
     """Train a LoRA adapter on the catalogue in the store and export it as GGUF."""
     from finetune import job
@@ -53,6 +56,11 @@ def train(
                             f"{per_step:.1f} s/step  ETA {per_step * (total - step) / 60:.0f} min"
                         )
 
+                if prepared is not None:
+                    folder = job.adapters_dir(settings) / prepared
+                    trained = job.train_prepared(settings, resolved, folder, on_step)
+                    console.print(f"Trained {trained.steps} steps: {folder / 'adapter.gguf'}")
+                    return
                 report = job.main(
                     settings, resolved, on_step, evaluate_candidate=gate, promote=gate
                 )

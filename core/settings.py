@@ -7,7 +7,7 @@ Read once at the process edge (`Settings()`) and passed down through constructor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -215,6 +215,11 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call the API."
     )
+    admin_key: SecretStr | None = Field(
+        None,
+        description="Key for the operator dashboard (`/admin`) and the pipeline routes "
+        "(`X-Admin-Key`). Unset: they are closed.",
+    )
 
 
 class BotSettings(BaseModel):
@@ -254,6 +259,53 @@ class BotSettings(BaseModel):
     )
 
 
+StepName = Literal["scrape", "index", "dataset", "train", "evaluate", "promote"]
+
+
+class PipelineSettings(BaseModel):
+    """The nightly refresh: scrape -> index -> dataset -> train -> evaluate -> promote."""
+
+    schedule: str | None = Field(
+        "30 4 * * *",
+        description="When the pipeline runs, as a crontab line (minute hour day month "
+        "weekday) in `timezone`. Empty: never on its own.",
+    )
+    timezone: str = Field("Europe/Madrid", description="Time zone of `schedule`.")
+    schedule_in_api: bool = Field(
+        True,
+        description="Run the scheduler inside `supersmart serve` (false: run `supersmart "
+        "schedule` as its own process, or on another machine).",
+    )
+    steps: list[StepName] = Field(
+        default_factory=lambda: list(get_args(StepName)),
+        description="Steps of a scheduled run, in this order.",
+    )
+    chains: list[str] = Field(
+        default_factory=list, description="Chains the scrape step scrapes. Empty: every chain."
+    )
+    train_while_serving: bool = Field(
+        False,
+        description="Let the API process train and evaluate adapters (minutes of every core): "
+        "slows answers down. False: those steps are skipped there; run them with `supersmart "
+        "schedule` or `supersmart pipeline run` where no answers are served.",
+    )
+    train_config: Path | None = Field(
+        None, description="Training YAML for the train step (default: the packaged one)."
+    )
+    misfire_grace_s: int = Field(
+        6 * 3600,
+        ge=1,
+        description="A run missed (service down or busy) by up to this many seconds still runs "
+        "once when the service is back; several missed runs count as one.",
+    )
+    lease_s: float = Field(
+        120.0,
+        gt=1,
+        description="How long the pipeline lock lasts without renewal (a crashed holder "
+        "frees it after this).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in SuperSmart."""
 
@@ -276,6 +328,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     bots: BotSettings = Field(default_factory=BotSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     @property
     def sqlite_path(self) -> Path:

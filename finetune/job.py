@@ -29,6 +29,7 @@ from finetune.export import export_gguf_lora
 from finetune.registry import AdapterRegistry, AdapterVersion
 from finetune.trainer import LoraTrainer, TrainResult, read_examples
 from retrieval.build import all_products
+from retrieval.embedder import Embedder
 
 NOTICE = """This adapter was trained from Gemma 3 270M and is a Model Derivative of Gemma under the
 Gemma Terms of Use (https://ai.google.dev/gemma/terms), which apply to its use and distribution.
@@ -48,12 +49,15 @@ def adapters_dir(settings: Settings) -> Path:
     return settings.data_dir / "adapters"
 
 
-async def build_examples(settings: Settings, seed: int) -> tuple[list[Example], DatasetReport]:
-    """Examples from the store's catalogue through the service's own retrieval and prompt."""
+async def build_examples(
+    settings: Settings, seed: int, embedder: Embedder | None = None
+) -> tuple[list[Example], DatasetReport]:
+    """Examples from the store's catalogue through the service's own retrieval and prompt
+    (`embedder`: one already loaded, e.g. the serving process's)."""
     data_only = settings.model_copy(
         update={"model": settings.model.model_copy(update={"backend": "data-only"})}
     )
-    runtime = await open_runtime(data_only)
+    runtime = await open_runtime(data_only, embedder=embedder)
     try:
         builder = DatasetBuilder(runtime.service, seed=seed)
         examples = await builder.build(await all_products(runtime.store))
@@ -68,31 +72,113 @@ async def build_dataset(settings: Settings, seed: int, folder: Path) -> DatasetR
     return report
 
 
-def gate(
-    settings: Settings, version: AdapterVersion, validation: list[Example], promote: bool
+def evaluate_version(
+    settings: Settings, version: AdapterVersion, validation: list[Example]
 ) -> dict[str, Any]:
-    """Evaluate the candidate against the adapter in service (or the bare model) on the
-    held-out questions; promote it only if it is at least as accurate."""
-    registry = AdapterRegistry(adapters_dir(settings))
-    in_service = registry.current()
+    """Grounded accuracy of the candidate and of the adapter in service (or the bare model) on
+    the same held-out questions, written to the version's eval.json."""
+    in_service = AdapterRegistry(adapters_dir(settings)).current()
     candidate = evaluate(answer_model(settings, version.gguf), validation)
     baseline = evaluate(answer_model(settings, in_service), validation)
-    promoted = promote and candidate.accuracy >= baseline.accuracy
     verdict = {
         "candidate": candidate.to_json(),
         "baseline": baseline.to_json() | {"adapter": str(in_service) if in_service else None},
         "accuracy": round(candidate.accuracy, 4),
-        "promoted": promoted,
+        "passes": candidate.accuracy >= baseline.accuracy,
+        "promoted": False,
     }
+    write_verdict(version, verdict)
+    return verdict
+
+
+def write_verdict(version: AdapterVersion, verdict: dict[str, Any]) -> None:
     (version.folder / "eval.json").write_text(
         json.dumps(verdict, indent=2, ensure_ascii=False), encoding="utf-8"
     )
-    if promoted:
-        registry.promote(
-            version.name,
-            reason=f"accuracy {candidate.accuracy:.3f} >= {baseline.accuracy:.3f} in service",
-        )
+
+
+def promote_if_better(settings: Settings, version: AdapterVersion, verdict: dict[str, Any]) -> bool:
+    """The promotion rule: at least as accurate as the adapter in service when evaluated."""
+    if not verdict.get("passes"):
+        return False
+    candidate, baseline = verdict["candidate"]["accuracy"], verdict["baseline"]["accuracy"]
+    AdapterRegistry(adapters_dir(settings)).promote(
+        version.name, reason=f"accuracy {candidate:.3f} >= {baseline:.3f} in service"
+    )
+    write_verdict(version, verdict | {"promoted": True})
+    return True
+
+
+def gate(
+    settings: Settings, version: AdapterVersion, validation: list[Example], promote: bool
+) -> dict[str, Any]:
+    """Evaluate the candidate and promote it only if it is at least as accurate."""
+    verdict = evaluate_version(settings, version, validation)
+    if promote and promote_if_better(settings, version, verdict):
+        verdict["promoted"] = True
     return verdict
+
+
+@dataclass
+class Prepared:
+    """A training set written into its adapter version folder."""
+
+    folder: Path
+    digest: str
+    report: DatasetReport
+    validation: list[Example]
+
+    @property
+    def trained(self) -> bool:
+        """This data and config were trained already."""
+        return (self.folder / "adapter.gguf").exists()
+
+
+async def prepare(
+    settings: Settings, config: TrainConfig, embedder: Embedder | None = None
+) -> Prepared:
+    """Build the examples and find their version folder (named after data and config)."""
+    staging = adapters_dir(settings) / ".dataset"
+    shutil.rmtree(staging, ignore_errors=True)
+    examples, report = await build_examples(settings, config.seed, embedder)
+    write_jsonl(examples, staging)
+    digest = data_hash({s: staging / f"{s}.jsonl" for s in ("train", "validation")})
+    folder = adapters_dir(settings) / f"{digest[:8]}-{config.digest()[:8]}"
+    validation = [e for e in examples if e.split == "validation"]
+    prepared = Prepared(folder, digest, report, validation)
+    if prepared.trained:
+        shutil.rmtree(staging)
+        return prepared
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder / "dataset", ignore_errors=True)
+    staging.replace(folder / "dataset")
+    (folder / "dataset" / "report.json").write_text(
+        json.dumps(
+            {"examples": report.examples, "families": report.families, "skipped": report.skipped},
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    return prepared
+
+
+def train_prepared(
+    settings: Settings,
+    config: TrainConfig,
+    folder: Path,
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> TrainResult:
+    """Train the adapter on the dataset in `folder` (resuming a checkpoint) and export it."""
+    dataset = folder / "dataset"
+    digest = data_hash({s: dataset / f"{s}.jsonl" for s in ("train", "validation")})
+    trainer = LoraTrainer(config, ensure_checkpoint(settings), folder, digest, on_step)
+    result = trainer.run(
+        read_examples(dataset / "train.jsonl"), read_examples(dataset / "validation.jsonl")
+    )
+    export_gguf_lora(result.adapter_dir, folder / "adapter.gguf")
+    (folder / "NOTICE").write_text(NOTICE, encoding="utf-8")
+    return result
 
 
 def main(
@@ -102,38 +188,13 @@ def main(
     evaluate_candidate: bool = True,
     promote: bool = True,
 ) -> TrainJobReport:
-    staging = adapters_dir(settings) / ".dataset"
-    shutil.rmtree(staging, ignore_errors=True)
-    examples, report = asyncio.run(build_examples(settings, config.seed))
-    write_jsonl(examples, staging)
-    paths = {s: staging / f"{s}.jsonl" for s in ("train", "validation")}
-    digest = data_hash(paths)
-    folder = adapters_dir(settings) / f"{digest[:8]}-{config.digest()[:8]}"
-    adapter = folder / "adapter.gguf"
-    if adapter.exists():
-        shutil.rmtree(staging)
-        return TrainJobReport(folder, report, None, adapter)
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(folder / "dataset", ignore_errors=True)
-    staging.replace(folder / "dataset")
-    trainer = LoraTrainer(config, ensure_checkpoint(settings), folder, digest, on_step)
-    result = trainer.run(
-        read_examples(folder / "dataset" / "train.jsonl"),
-        read_examples(folder / "dataset" / "validation.jsonl"),
-    )
-    export_gguf_lora(result.adapter_dir, adapter)
-    (folder / "NOTICE").write_text(NOTICE, encoding="utf-8")
+    prepared = asyncio.run(prepare(settings, config))
+    adapter = prepared.folder / "adapter.gguf"
+    if prepared.trained:
+        return TrainJobReport(prepared.folder, prepared.report, None, adapter)
+    result = train_prepared(settings, config, prepared.folder, on_step)
     verdict = None
     if evaluate_candidate:
-        validation = [e for e in examples if e.split == "validation"]
-        version = AdapterRegistry(adapters_dir(settings)).get(folder.name)
-        verdict = gate(settings, version, validation, promote)
-    (folder / "dataset" / "report.json").write_text(
-        json.dumps(
-            {"examples": report.examples, "families": report.families, "skipped": report.skipped},
-            indent=2,
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    return TrainJobReport(folder, report, result, adapter, verdict)
+        version = AdapterRegistry(adapters_dir(settings)).get(prepared.folder.name)
+        verdict = gate(settings, version, prepared.validation, promote)
+    return TrainJobReport(prepared.folder, prepared.report, result, adapter, verdict)

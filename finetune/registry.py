@@ -151,6 +151,10 @@ class AdapterRegistry:
         with (self.root / "promotions.jsonl").open("a", encoding="utf-8") as log:
             log.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
+    def history(self) -> list[dict[str, Any]]:
+        """Every promotion, rollback and switch-off, oldest first."""
+        return self._history()
+
     def _history(self) -> list[dict[str, Any]]:
         path = self.root / "promotions.jsonl"
         if not path.exists():

@@ -130,6 +130,21 @@ def current_version(root: Path) -> str | None:
         return None
 
 
+def read_manifest(root: Path, version: str | None = None) -> Manifest | None:
+    """The manifest of `version` (default: the one in service), None if there is none."""
+    version = version or current_version(root)
+    path = root / version / "manifest.json" if version else None
+    if path is None or not path.exists():
+        return None
+    return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def list_versions(root: Path) -> list[Manifest]:
+    """Versions kept on disk, newest first."""
+    found = (read_manifest(root, p.name) for p in sorted(root.glob("v-*"), reverse=True))
+    return [m for m in found if m is not None]
+
+
 @dataclass
 class LoadedIndex:
     """One version in memory: FAISS vectors, passages, lexical index, product snapshot."""
@@ -148,7 +163,9 @@ class LoadedIndex:
         if version is None:
             raise NotFoundError(f"No search index in {root}: run `supersmart index` first.")
         folder = root / version
-        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+        manifest = read_manifest(root, version)
+        if manifest is None:
+            raise NotFoundError(f"Index version {version} has no manifest: run `supersmart index`.")
         if manifest.embedder != embedder_name or manifest.metric != metric:
             raise ConfigurationError(
                 f"The index in service was built with embedder {manifest.embedder!r} and metric "

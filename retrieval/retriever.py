@@ -59,6 +59,10 @@ class Retriever:
         self._loaded: LoadedIndex | None = None
         self._lock = threading.Lock()
 
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
     def index(self) -> LoadedIndex:
         """The version in service; a newer one (after a rebuild) is picked up on the next call."""
         version = current_version(self._root)

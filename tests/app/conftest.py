@@ -66,8 +66,8 @@ def data_dir(sample_data_dir: Path, tmp_path: Path) -> Path:
 class LiveServer(LoopbackServer):
     """The app on a free loopback port, in a thread, for as long as the `with` lasts."""
 
-    def __init__(self, settings: Settings, model: ChatModel | None) -> None:
-        self.app = create_app(settings, model=model)
+    def __init__(self, settings: Settings, model: ChatModel | None, **parts: Any) -> None:
+        self.app = create_app(settings, model=model, **parts)
         super().__init__(self.app)
 
 

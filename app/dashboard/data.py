@@ -1,0 +1,137 @@
+"""What the operator dashboard shows, gathered from the store, the run records, the index and
+the adapter registry. Pure reads: nothing here changes anything."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from core.domain import Execution, Product, ScrapeError, utcnow
+from core.settings import Settings
+from finetune.registry import AdapterRegistry, AdapterVersion, shipped_adapter
+from retrieval.index import Manifest, current_version, list_versions
+from storage.base import ChainStats, ProductStore
+
+
+@dataclass(frozen=True)
+class PriceMove:
+    product: Product
+    before: Decimal
+    after: Decimal
+    at: datetime
+
+    @property
+    def change(self) -> float:
+        return float((self.after - self.before) / self.before)
+
+
+@dataclass(frozen=True)
+class ChainSummary:
+    chain: str
+    stats: ChainStats | None
+    last: Execution | None
+    categories: list[tuple[str, int]]
+
+
+async def chains(store: ProductStore, executions: list[Execution]) -> list[ChainSummary]:
+    stats = {s.chain: s for s in await store.stats()}
+    last: dict[str, Execution] = {}
+    for execution in executions:  # newest first
+        if execution.kind == "scrape":
+            last.setdefault(execution.source, execution)
+    per_chain: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for category in await store.categories():
+        if category.path:
+            per_chain[category.chain][category.path[0]] += category.products
+    names = sorted(set(stats) | set(last))
+    return [
+        ChainSummary(
+            name,
+            stats.get(name),
+            last.get(name),
+            sorted(per_chain[name].items(), key=lambda kv: -kv[1])[:8],
+        )
+        for name in names
+    ]
+
+
+def errors_per_day(executions: list[Execution], days: int = 30) -> dict[str, dict[str, int]]:
+    """Scrape errors per chain per day (the site-change signal), from the execution counts."""
+    since = utcnow() - timedelta(days=days)
+    table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for execution in executions:
+        if execution.kind == "scrape" and execution.started_at >= since:
+            day = execution.started_at.date().isoformat()
+            table[execution.source][day] += execution.counts.errors
+    return {chain: dict(days_) for chain, days_ in table.items()}
+
+
+async def latest_errors(
+    store: ProductStore, executions: list[Execution], limit: int = 12
+) -> list[ScrapeError]:
+    found: list[ScrapeError] = []
+    for execution in executions:
+        if execution.counts.errors and len(found) < limit:
+            found.extend(await store.list_errors(execution_id=execution.id, limit=limit))
+    return sorted(found, key=lambda e: e.occurred_at, reverse=True)[:limit]
+
+
+async def price_moves(
+    store: ProductStore, days: int = 7, scan: int = 2_000
+) -> tuple[list[PriceMove], list[PriceMove]]:
+    """The largest rises and falls of the last `days` days (among up to `scan` products that
+    changed in that time)."""
+    since = utcnow() - timedelta(days=days)
+    moves: list[PriceMove] = []
+    for product in await store.changed_since(since, limit=scan):
+        history = await store.price_history(product.id)
+        if len(history) >= 2 and history[-1].observed_at >= since:
+            before, after = history[-2], history[-1]
+            if before.price != after.price:
+                moves.append(PriceMove(product, before.price, after.price, after.observed_at))
+    rises = sorted((m for m in moves if m.change > 0), key=lambda m: -m.change)[:10]
+    falls = sorted((m for m in moves if m.change < 0), key=lambda m: m.change)[:10]
+    return rises, falls
+
+
+@dataclass(frozen=True)
+class Versions:
+    index: list[Manifest]
+    index_current: str | None
+    adapters: list[AdapterVersion]
+    adapter_current: str | None  # version name, "none", or None for the shipped default
+    shipped: str | None
+    promotions: list[dict[str, Any]]
+
+
+def versions(settings: Settings) -> Versions:
+    registry = AdapterRegistry(settings.data_dir / "adapters")
+    shipped = shipped_adapter()
+    return Versions(
+        index=list_versions(settings.index_path),
+        index_current=current_version(settings.index_path),
+        adapters=list(reversed(registry.versions())),
+        adapter_current=registry.current_name(),
+        shipped=str(shipped.parent.name) if shipped else None,
+        promotions=list(reversed(registry.history()))[:10],
+    )
+
+
+async def gather(settings: Settings, store: ProductStore) -> dict[str, Any]:
+    executions = await store.list_executions(limit=300)
+    (rises, falls), summaries, errors = await asyncio.gather(
+        price_moves(store), chains(store, executions), latest_errors(store, executions)
+    )
+    return {
+        "executions": executions[:40],
+        "chains": summaries,
+        "errors_per_day": errors_per_day(executions),
+        "latest_errors": errors,
+        "rises": rises,
+        "falls": falls,
+        "versions": versions(settings),
+    }

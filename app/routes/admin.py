@@ -1,0 +1,79 @@
+"""The admin API (`X-Admin-Key`): start, list and abort pipeline runs ("run now"), promote or
+roll back the adapter. The dashboard's buttons do the same through `app/dashboard/actions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.dashboard import actions
+from app.routes.deps import ERRORS
+from core.errors import NotFoundError
+from core.runs import STEPS, PipelineRun
+
+
+def admin(request: Request) -> None:
+    request.app.state.admin_guard.check(request)
+
+
+router = APIRouter(prefix="/admin/api", tags=["operations"], dependencies=[Depends(admin)])
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: ERRORS[401] | {"description": "No admin key configured: the admin routes are closed."},
+    409: ERRORS[401] | {"description": "A pipeline run is already in progress."},
+}
+
+
+class RunRequest(BaseModel):
+    steps: list[str] | None = Field(
+        None,
+        description=f"Steps to run, among {', '.join(STEPS)} (always in that order). "
+        "Default: the scheduled steps.",
+        examples=[["scrape", "index"]],
+    )
+    chains: list[str] = Field(
+        default_factory=list, description="Chains the scrape step scrapes; empty: every chain."
+    )
+    force: bool = Field(False, description="Rebuild the index even if the store did not change.")
+
+
+@router.post("/runs", status_code=202, response_model=PipelineRun, responses=RESPONSES)
+async def run_now(body: RunRequest, request: Request) -> PipelineRun:
+    """Run the pipeline now (in the background): 202 with the run record, 409 if one runs."""
+    steps = body.steps or request.app.state.settings.pipeline.steps
+    return await actions.start_run(request, steps, "api", body.chains, body.force)
+
+
+@router.get("/runs", response_model=list[PipelineRun], responses=RESPONSES)
+async def list_runs(request: Request, limit: int = 20) -> list[PipelineRun]:
+    """Pipeline runs, newest first, with every step's record."""
+    return await actions.operations(request).records.list_runs(min(max(limit, 1), 200))
+
+
+@router.get("/runs/{run_id}", response_model=PipelineRun, responses=RESPONSES)
+async def get_run(run_id: str, request: Request) -> PipelineRun:
+    run = await actions.operations(request).records.get_run(run_id)
+    if run is None:
+        raise NotFoundError(f"No pipeline run {run_id!r}: see GET /admin/api/runs.")
+    return run
+
+
+@router.post("/abort", responses=RESPONSES)
+async def abort(request: Request) -> JSONResponse:
+    """Stop the run in progress; scrapes stop after the products in flight (kept)."""
+    return JSONResponse(await actions.abort(request))
+
+
+@router.post("/adapters/{version}/promote", responses=RESPONSES)
+async def promote(version: str, request: Request) -> JSONResponse:
+    """Put an adapter version in service now (no evaluation gate: the operator decides)."""
+    return JSONResponse({"in_service": actions.promote(request, version)})
+
+
+@router.post("/adapters/rollback", responses=RESPONSES)
+async def rollback(request: Request) -> JSONResponse:
+    """Back to the adapter in service before the last promotion."""
+    return JSONResponse({"in_service": actions.rollback(request)})

@@ -1,0 +1,111 @@
+"""Training and evaluating adapters for the pipeline, in their own processes.
+
+Training and evaluation keep every core busy for minutes and hold gigabytes; in a separate
+process (at a lower priority) they cannot stall the event loop that serves answers, can be
+stopped at once, and their output becomes the step's log excerpt. Tests pass fakes with the
+same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, SecretStr
+
+from core.errors import TrainingError
+from core.settings import Settings
+from finetune.registry import AdapterRegistry
+from pipeline.logs import StepLog
+
+
+class AdapterTrainer(Protocol):
+    async def train(self, version: str, log: StepLog) -> dict[str, Any]:
+        """Train the prepared version folder `version` into adapter.gguf; its metrics."""
+
+
+class AdapterEvaluator(Protocol):
+    async def evaluate(self, version: str, log: StepLog) -> dict[str, Any]:
+        """Evaluate `version` against the adapter in service; the verdict (eval.json)."""
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """These settings as SUPERSMART_* variables, so a child process works on the same data."""
+    env: dict[str, str] = {}
+
+    def put(prefix: str, model: BaseModel) -> None:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            key = f"{prefix}{name.upper()}"
+            if isinstance(value, BaseModel):
+                put(key + "__", value)
+            elif value is None:
+                continue
+            elif isinstance(value, SecretStr):
+                env[key] = value.get_secret_value()
+            elif isinstance(value, list | dict):
+                env[key] = json.dumps(
+                    [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
+                    if isinstance(value, list)
+                    else value
+                )
+            else:
+                env[key] = str(value)
+
+    put("SUPERSMART_", settings)
+    return env
+
+
+async def run_cli(settings: Settings, args: list[str], log: StepLog) -> None:
+    """`supersmart <args>` in a child process at low priority; its output goes to `log`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSMART_")}
+    env |= settings_env(settings) | {"COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+        preexec_fn=lambda: os.nice(10),  # answers first when cores are shared
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        async for line in process.stdout:
+            log.add(line.decode(errors="replace"))
+        code = await process.wait()
+    except asyncio.CancelledError:  # the run was aborted: stop the child now
+        process.terminate()
+        await process.wait()
+        raise
+    if code != 0:
+        raise TrainingError(
+            f"`supersmart {' '.join(args)}` exited with status {code}: see the step's log."
+        )
+
+
+class SubprocessTrainer:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def train(self, version: str, log: StepLog) -> dict[str, Any]:
+        config = self._settings.pipeline.train_config
+        args = ["train", "--prepared", version] + (["--config", str(config)] if config else [])
+        await run_cli(self._settings, args, log)
+        return AdapterRegistry(self._settings.data_dir / "adapters").get(version).metrics
+
+
+class SubprocessEvaluator:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def evaluate(self, version: str, log: StepLog) -> dict[str, Any]:
+        await run_cli(self._settings, ["adapters", "evaluate", version], log)
+        verdict = AdapterRegistry(self._settings.data_dir / "adapters").get(version).evaluation
+        if verdict is None:
+            raise TrainingError(f"The evaluation of {version} wrote no eval.json: see its log.")
+        return verdict
+
+
+def adapters_root(settings: Settings) -> Path:
+    return settings.data_dir / "adapters"

@@ -1,0 +1,235 @@
+"""Pipeline runs and leases in the store (SQLite or MongoDB, like the products).
+
+A lease is how one process among many (API workers, a standalone `supersmart schedule`, an
+operator's `supersmart pipeline run`, other hosts on a shared MongoDB) gets to run the
+pipeline: whoever holds the unexpired `pipeline` lease runs it and renews it while it works;
+a holder that dies stops renewing and its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+from core.errors import StoreError, StoreUnavailableError
+from core.runs import PipelineRun, StepStatus
+from core.settings import Settings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pipeline_runs (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pipeline_runs_status ON pipeline_runs(status);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+
+class PipelineRecords(Protocol):
+    async def initialize(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def save_run(self, run: PipelineRun) -> None:
+        """Insert or replace the run with all its steps."""
+
+    async def get_run(self, run_id: str) -> PipelineRun | None: ...
+
+    async def list_runs(self, limit: int = 20) -> list[PipelineRun]:
+        """Newest first."""
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take (or renew, when `holder` has it) the lease for `ttl_s` seconds; False when
+        another holder's lease has not expired."""
+
+    async def release_lease(self, name: str, holder: str) -> None: ...
+
+    async def lease_holder(self, name: str) -> str | None:
+        """Who holds an unexpired lease, if anyone."""
+
+
+def interrupted(run: PipelineRun) -> PipelineRun:
+    """A run left 'running' by a process that ended: its open steps marked interrupted."""
+    for step in run.steps:
+        if not step.status.finished:
+            step.status = (
+                StepStatus.INTERRUPTED if step.status == StepStatus.RUNNING else StepStatus.SKIPPED
+            )
+            step.message = step.message or "the process running the pipeline ended"
+    run.touch_finished(StepStatus.INTERRUPTED)
+    return run
+
+
+class SqlitePipelineRecords:
+    def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
+        self._path = path
+        self._timeout_s = timeout_s
+        self._db: aiosqlite.Connection | None = None
+        self._writing = asyncio.Lock()
+
+    async def initialize(self) -> None:
+        if self._db is not None:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self._path, timeout=self._timeout_s, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"Cannot open pipeline records in {self._path}: {exc}. Check that the folder is "
+                "writable, or set SUPERSMART_STORE__SQLITE_PATH."
+            ) from exc
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("Pipeline records are not open: call `initialize()` first.")
+        return self._db
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        async with self._writing:
+            cursor = await self.db.execute(sql, params)
+            return cursor.rowcount
+
+    async def save_run(self, run: PipelineRun) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO pipeline_runs(id, started_at, status, body) VALUES (?,?,?,?)",
+            (run.id, run.started_at.isoformat(), run.status, run.model_dump_json()),
+        )
+
+    async def get_run(self, run_id: str) -> PipelineRun | None:
+        async with self.db.execute(
+            "SELECT body FROM pipeline_runs WHERE id = ?", (run_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return PipelineRun.model_validate_json(row[0]) if row else None
+
+    async def list_runs(self, limit: int = 20) -> list[PipelineRun]:
+        async with self.db.execute(
+            "SELECT body FROM pipeline_runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [PipelineRun.model_validate_json(row[0]) for row in rows]
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        now = time.time()
+        changed = await self._write(
+            "INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
+            "expires_at = excluded.expires_at "
+            "WHERE leases.expires_at < ? OR leases.holder = excluded.holder",
+            (name, holder, now + ttl_s, now),
+        )
+        return changed == 1
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self._write("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    async def lease_holder(self, name: str) -> str | None:
+        async with self.db.execute(
+            "SELECT holder FROM leases WHERE name = ? AND expires_at >= ?", (name, time.time())
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+
+class MongoPipelineRecords:
+    def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
+        self._uri = uri
+        self._database = database
+        self._timeout_ms = int(timeout_s * 1000)
+        self._client: Any = None
+
+    async def initialize(self) -> None:
+        if self._client is not None:
+            return
+        from pymongo import AsyncMongoClient
+        from pymongo.errors import PyMongoError
+
+        client: Any = AsyncMongoClient(
+            self._uri, tz_aware=True, serverSelectionTimeoutMS=self._timeout_ms
+        )
+        try:
+            await client[self._database].pipeline_runs.create_index("started_at")
+        except PyMongoError as exc:
+            await client.close()
+            raise StoreUnavailableError(
+                f"Cannot reach MongoDB for pipeline records: {exc}. Check "
+                "SUPERSMART_STORE__MONGODB_URI."
+            ) from exc
+        self._client = client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def _db(self) -> Any:
+        if self._client is None:
+            raise StoreError("Pipeline records are not open: call `initialize()` first.")
+        return self._client[self._database]
+
+    async def save_run(self, run: PipelineRun) -> None:
+        body = run.model_dump(mode="json")
+        await self._db.pipeline_runs.replace_one(
+            {"_id": run.id}, {"_id": run.id, "started_at": body["started_at"], "body": body},
+            upsert=True,
+        )  # fmt: skip
+
+    async def get_run(self, run_id: str) -> PipelineRun | None:
+        doc = await self._db.pipeline_runs.find_one({"_id": run_id})
+        return PipelineRun.model_validate(doc["body"]) if doc else None
+
+    async def list_runs(self, limit: int = 20) -> list[PipelineRun]:
+        cursor = self._db.pipeline_runs.find().sort([("started_at", -1), ("_id", -1)]).limit(limit)
+        return [PipelineRun.model_validate(doc["body"]) async for doc in cursor]
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
+        now = time.time()
+        try:
+            await self._db.leases.update_one(
+                {"_id": name, "$or": [{"expires_at": {"$lt": now}}, {"holder": holder}]},
+                {"$set": {"holder": holder, "expires_at": now + ttl_s}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # the lease exists, held by someone else
+            return False
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self._db.leases.delete_one({"_id": name, "holder": holder})
+
+    async def lease_holder(self, name: str) -> str | None:
+        doc = await self._db.leases.find_one({"_id": name, "expires_at": {"$gte": time.time()}})
+        return str(doc["holder"]) if doc else None
+
+
+def create_pipeline_records(settings: Settings) -> PipelineRecords:
+    if settings.store_backend == "mongodb" and settings.store.mongodb_uri is not None:
+        return MongoPipelineRecords(
+            settings.store.mongodb_uri.get_secret_value(),
+            settings.store.mongodb_database,
+            settings.store.timeout_s,
+        )
+    return SqlitePipelineRecords(settings.sqlite_path, settings.store.timeout_s)

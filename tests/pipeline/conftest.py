@@ -97,6 +97,13 @@ def wait_for_run(client: httpx.Client, run_id: str, timeout_s: float = 120) -> d
     raise AssertionError(f"run {run_id} still running after {timeout_s} s")
 
 
+def run_pipeline(client: httpx.Client, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start a run through the admin API and wait for its end."""
+    started = client.post("/admin/api/runs", json=body or {}, headers=ADMIN)
+    assert started.status_code == 202, started.text
+    return wait_for_run(client, started.json()["id"])
+
+
 def in_service(settings: Settings) -> str | None:
     return AdapterRegistry(settings.data_dir / "adapters").current_name()
 

@@ -19,6 +19,7 @@ from tests.pipeline.conftest import (
     FakeTrainer,
     in_service,
     pipeline_settings,
+    run_pipeline,
     wait_for_run,
 )
 
@@ -126,8 +127,7 @@ def test_the_gate_keeps_the_adapter_in_service_when_the_candidate_is_worse(
         httpx.Client(base_url=live.url, timeout=30) as client,
     ):
         body = {"steps": ["promote", "train", "dataset", "evaluate"]}  # any order: run in order
-        started = client.post("/admin/api/runs", json=body, headers=ADMIN).json()
-        run = wait_for_run(client, started["id"])
+        run = run_pipeline(client, body)
     assert [s["name"] for s in run["steps"]] == ["dataset", "train", "evaluate", "promote"]
     promote = run["steps"][-1]
     assert promote["status"] == "completed" and promote["counts"]["promoted"] is False
@@ -152,8 +152,11 @@ def test_training_is_skipped_in_the_serving_process_unless_allowed(
         )
     statuses = [(s["name"], s["status"]) for s in run["steps"]]
     assert statuses == [
-        ("dataset", "completed"), ("train", "skipped"), ("evaluate", "skipped"), ("promote", "skipped")
-    ]  # fmt: skip
+        ("dataset", "completed"),
+        ("train", "skipped"),
+        ("evaluate", "skipped"),
+        ("promote", "skipped"),
+    ]
     assert "TRAIN_WHILE_SERVING" in run["steps"][1]["message"]
     assert trainer.trained == []
 

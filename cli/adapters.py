@@ -61,6 +61,9 @@ def evaluate_version(
     promote: bool = typer.Option(
         False, help="Put it in service if it is at least as accurate as the one in service."
     ),
+    limit: int | None = typer.Option(
+        None, min=1, help="Ask only the first N held-out questions (faster, noisier)."
+    ),
 ) -> None:
     """Grounded accuracy of a version vs the adapter in service, on held-out questions built
     from the catalogue in the store (saved as the version's eval.json)."""
@@ -72,7 +75,7 @@ def evaluate_version(
     with user_errors():
         chosen = _registry(ctx).get(version)
         examples, _ = asyncio.run(job.build_examples(settings, 0))
-        validation = [e for e in examples if e.split == "validation"]
+        validation = [e for e in examples if e.split == "validation"][:limit]
         with console.status(f"Evaluating {version} on {len(validation)} held-out questions..."):
             verdict = job.evaluate_version(settings, chosen, validation)
         if promote:

@@ -32,7 +32,8 @@ def serve(
     run_server(settings, host or settings.api.host, port or settings.api.port)
 
 
-def run_server(settings: Settings, host: str, port: int) -> None:
+def run_server(settings: Settings, host: str, port: int, show_key: bool = False) -> None:
+    """`show_key`: print the admin key (the demo's one-session key; never a configured one)."""
     import uvicorn
 
     from app.api import create_app
@@ -41,6 +42,18 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         f"Chat page: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs  "
         "(Ctrl-C stops)"
     )
+    key = settings.api.admin_key
+    if key is None:
+        console.print("Operator dashboard: set SUPERSMART_API__ADMIN_KEY to open /admin.")
+    else:
+        shown = f" (admin key for this session: {key.get_secret_value()})" if show_key else ""
+        console.print(f"Operator dashboard: http://{host}:{port}/admin{shown}")
+    pipeline = settings.pipeline
+    if pipeline.schedule and pipeline.schedule_in_api:
+        console.print(
+            f"Nightly pipeline: '{pipeline.schedule}' ({pipeline.timezone}); "
+            "see `supersmart pipeline list`."
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

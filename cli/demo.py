@@ -3,7 +3,10 @@ through the chat service, then serve the chat page and API on it."""
 
 from __future__ import annotations
 
+import secrets
+
 import typer
+from pydantic import SecretStr
 
 from cli.chat import answer_questions, run_server
 from cli.importing import print_summary
@@ -46,4 +49,11 @@ def demo(
     run_with_store(settings, job)
     run_with_store(settings, lambda _: answer_questions(settings, list(QUESTIONS)))
     if serve:
-        run_server(settings, settings.api.host, settings.api.port)
+        # The sample catalogue is not refreshed from the real sites at night; the dashboard
+        # opens with a key made for this session unless one is configured.
+        api, made = settings.api, settings.api.admin_key is None
+        if made:
+            api = api.model_copy(update={"admin_key": SecretStr(secrets.token_urlsafe(12))})
+        pipeline = settings.pipeline.model_copy(update={"schedule_in_api": False})
+        served = settings.model_copy(update={"api": api, "pipeline": pipeline})
+        run_server(served, api.host, api.port, show_key=made)

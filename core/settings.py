@@ -292,6 +292,12 @@ class PipelineSettings(BaseModel):
     train_config: Path | None = Field(
         None, description="Training YAML for the train step (default: the packaged one)."
     )
+    evaluate_questions: int | None = Field(
+        None,
+        ge=1,
+        description="Held-out questions the evaluate step asks each model (None: all of them; "
+        "fewer is faster on small machines, and noisier).",
+    )
     misfire_grace_s: int = Field(
         6 * 3600,
         ge=1,

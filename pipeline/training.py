@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, SecretStr
@@ -100,12 +99,10 @@ class SubprocessEvaluator:
         self._settings = settings
 
     async def evaluate(self, version: str, log: StepLog) -> dict[str, Any]:
-        await run_cli(self._settings, ["adapters", "evaluate", version], log)
+        limit = self._settings.pipeline.evaluate_questions
+        args = ["adapters", "evaluate", version] + (["--limit", str(limit)] if limit else [])
+        await run_cli(self._settings, args, log)
         verdict = AdapterRegistry(self._settings.data_dir / "adapters").get(version).evaluation
         if verdict is None:
             raise TrainingError(f"The evaluation of {version} wrote no eval.json: see its log.")
         return verdict
-
-
-def adapters_root(settings: Settings) -> Path:
-    return settings.data_dir / "adapters"

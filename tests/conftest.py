@@ -62,3 +62,14 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fixtures() -> Iterator[Path]:
     yield FIXTURES
+
+
+@pytest.fixture(scope="session")
+def packaged_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packaged GGUF and its dequantized checkpoint, made once for the session (slow)."""
+    from finetune.base_model import ensure_checkpoint
+
+    models = tmp_path_factory.mktemp("models")
+    settings = Settings(data_dir=models, _env_file=None)  # type: ignore[call-arg]
+    ensure_checkpoint(settings)  # assembles the GGUF first
+    return settings.model_path

@@ -40,7 +40,7 @@ def line_chart(
     """Lines over time; `step`: a value holds until the next point (prices)."""
     points = [p for s in series for p in s.points]
     if not points:
-        return f'<p class="empty">{escape(title)}: no data yet.</p>'
+        return f'<p class="empty">{escape(title)}: sin datos todavía.</p>'
     xs = [p[0].timestamp() for p in points]
     ys = [p[1] for p in points]
     x0, x1 = min(xs), max(xs)
@@ -82,7 +82,7 @@ def line_chart(
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, unit: str = "") -> str:
     """Horizontal bars, one per label (long Spanish category names stay readable)."""
     if not labels:
-        return f'<p class="empty">{escape(title)}: no data yet.</p>'
+        return f'<p class="empty">{escape(title)}: sin datos todavía.</p>'
     row, label_w = 22, 190
     height = TOP + row * len(labels) + 8
     top = max(values) or 1.0

@@ -25,14 +25,6 @@ pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def packaged_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The packaged GGUF and its dequantized checkpoint, made once for the session."""
-    settings = chat_settings(tmp_path_factory.mktemp("models"))
-    ensure_checkpoint(settings)  # assembles the GGUF first
-    return settings.model_path
-
-
 @pytest.fixture
 def settings(data_dir: Path, packaged_gguf: Path):  # type: ignore[no-untyped-def]
     return chat_settings(data_dir, model={"path": packaged_gguf})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from core.domain import (
@@ -39,6 +40,16 @@ class ChainStats:
     price_observations: int
     products_with_price_changes: int
     last_observed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A product's price moving from `before` to `after` at `at`."""
+
+    product_id: str
+    before: Decimal
+    after: Decimal
+    at: datetime
 
 
 @runtime_checkable
@@ -109,6 +120,9 @@ class ProductStore(Protocol):
     async def categories(self, chain: str | None = None) -> list[CategoryCount]: ...
 
     async def price_history(self, product_id: str) -> list[PriceObservation]: ...
+
+    async def price_changes(self, since: datetime, limit: int = 20_000) -> list[PriceChange]:
+        """Price changes observed at or after `since` (a product's first price is none)."""
 
     async def changed_since(self, since: datetime, limit: int = 10_000) -> list[Product]:
         """Products whose content (price included) changed at or after `since`."""

@@ -53,6 +53,13 @@ def decode_ts(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+def decode_price(value: float | str | Decimal) -> Decimal:
+    """A money column that is never empty (a price)."""
+    decoded = decode_money(value)
+    assert decoded is not None
+    return decoded
+
+
 def decode_money(value: float | str | Decimal | None) -> Decimal | None:
     """Floats from the database back to the exact decimal they were written from."""
     if value is None:

@@ -33,9 +33,9 @@ from core.domain import (
     utcnow,
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
-from storage.base import CategoryCount, ChainStats
+from storage.base import CategoryCount, ChainStats, PriceChange
 from storage.batching import BatchedWrites
-from storage.codec import CATEGORY_SEP, decode_money, fold, search_terms, to_float
+from storage.codec import CATEGORY_SEP, decode_money, decode_price, fold, search_terms, to_float
 from storage.versioning import BatchPlan, StoredState
 
 _WORD = re.compile(r"[0-9a-z]+")
@@ -72,6 +72,7 @@ class MongoProductStore(BatchedWrites):
             await db.price_observations.create_index(
                 [("product_id", ASCENDING), ("observed_at", ASCENDING)], unique=True
             )
+            await db.price_observations.create_index("observed_at")
             await db.executions.create_index([("source", ASCENDING), ("started_at", DESCENDING)])
             await db.scrape_errors.create_index("execution_id")
             await db.scrape_errors.create_index([("chain", ASCENDING), ("occurred_at", ASCENDING)])
@@ -304,6 +305,34 @@ class MongoProductStore(BatchedWrites):
             )
             async for doc in cursor
         ]
+
+    async def price_changes(self, since: datetime, limit: int = 20_000) -> list[PriceChange]:
+        recent = [
+            doc
+            async for doc in self.db.price_observations.find({"observed_at": {"$gte": since}})
+            .sort("observed_at", DESCENDING)
+            .limit(limit)
+        ]
+        history: dict[str, list[Doc]] = {}
+        async for doc in self.db.price_observations.find(
+            {"product_id": {"$in": sorted({d["product_id"] for d in recent})}}
+        ).sort("observed_at", ASCENDING):
+            history.setdefault(doc["product_id"], []).append(doc)
+        changes = []
+        for doc in recent:
+            earlier = [
+                h for h in history[doc["product_id"]] if h["observed_at"] < doc["observed_at"]
+            ]
+            if earlier:
+                changes.append(
+                    PriceChange(
+                        doc["product_id"],
+                        decode_price(earlier[-1]["price"]),
+                        decode_price(doc["price"]),
+                        to_utc_ms(doc["observed_at"]),
+                    )
+                )
+        return changes
 
     async def changed_since(self, since: datetime, limit: int = 10_000) -> list[Product]:
         return await self._products(

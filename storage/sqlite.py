@@ -25,9 +25,17 @@ from core.domain import (
     utcnow,
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
-from storage.base import CategoryCount, ChainStats
+from storage.base import CategoryCount, ChainStats, PriceChange
 from storage.batching import BatchedWrites
-from storage.codec import CATEGORY_SEP, decode_money, decode_ts, encode_ts, search_terms, to_float
+from storage.codec import (
+    CATEGORY_SEP,
+    decode_money,
+    decode_price,
+    decode_ts,
+    encode_ts,
+    search_terms,
+    to_float,
+)
 from storage.sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from storage.versioning import BatchPlan, StoredState
 
@@ -400,6 +408,25 @@ class SqliteProductStore(BatchedWrites):
                 execution_id=r["execution_id"],
             )
             for r in rows
+        ]
+
+    async def price_changes(self, since: datetime, limit: int = 20_000) -> list[PriceChange]:
+        rows = await self._fetchall(
+            "SELECT o.product_id, o.price, o.observed_at, (SELECT b.price FROM "
+            "price_observations b WHERE b.product_id = o.product_id AND b.observed_at < "
+            "o.observed_at ORDER BY b.observed_at DESC LIMIT 1) AS before FROM "
+            "price_observations o WHERE o.observed_at >= ? ORDER BY o.observed_at DESC LIMIT ?",
+            (encode_ts(since), limit),
+        )
+        return [
+            PriceChange(
+                r["product_id"],
+                decode_price(r["before"]),
+                decode_price(r["price"]),
+                decode_ts(r["observed_at"]),
+            )
+            for r in rows
+            if r["before"] is not None
         ]
 
     async def changed_since(self, since: datetime, limit: int = 10_000) -> list[Product]:

@@ -14,7 +14,7 @@ from core.domain import Execution, Product, ScrapeError, utcnow
 from core.settings import Settings
 from finetune.registry import AdapterRegistry, AdapterVersion, shipped_adapter
 from retrieval.index import Manifest, current_version, list_versions
-from storage.base import ChainStats, ProductStore
+from storage.base import ChainStats, PriceChange, ProductStore
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,30 @@ async def latest_errors(
 
 
 async def price_moves(
-    store: ProductStore, days: int = 7, scan: int = 2_000
+    store: ProductStore, days: int = 7
 ) -> tuple[list[PriceMove], list[PriceMove]]:
-    """The largest rises and falls of the last `days` days (among up to `scan` products that
-    changed in that time)."""
-    since = utcnow() - timedelta(days=days)
-    moves: list[PriceMove] = []
-    for product in await store.changed_since(since, limit=scan):
-        history = await store.price_history(product.id)
-        if len(history) >= 2 and history[-1].observed_at >= since:
-            before, after = history[-2], history[-1]
-            if before.price != after.price:
-                moves.append(PriceMove(product, before.price, after.price, after.observed_at))
-    rises = sorted((m for m in moves if m.change > 0), key=lambda m: -m.change)[:10]
-    falls = sorted((m for m in moves if m.change < 0), key=lambda m: m.change)[:10]
-    return rises, falls
+    """The largest rises and falls (by share of the old price) of the last `days` days."""
+    changes = await store.price_changes(utcnow() - timedelta(days=days))
+    latest: dict[str, PriceChange] = {}
+    for change in changes:  # newest first: a product's latest move in the window
+        latest.setdefault(change.product_id, change)
+
+    def share(c: PriceChange) -> Decimal:
+        return (c.after - c.before) / c.before
+
+    ranked = sorted(latest.values(), key=share)
+    falls = [c for c in ranked[:10] if c.after < c.before]
+    rises = [c for c in reversed(ranked[-10:]) if c.after > c.before]
+    products = await store.get_products([c.product_id for c in rises + falls])
+
+    def moves(chosen: list[PriceChange]) -> list[PriceMove]:
+        return [
+            PriceMove(products[c.product_id], c.before, c.after, c.at)
+            for c in chosen
+            if c.product_id in products
+        ]
+
+    return moves(rises), moves(falls)
 
 
 @dataclass(frozen=True)

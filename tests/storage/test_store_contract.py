@@ -293,3 +293,31 @@ async def test_concurrent_writers_share_the_store_without_losing_anything(
     assert await store.count_products() == 20
     assert len(await store.list_errors(limit=50)) == 4
     assert {e.status for e in await store.list_executions()} == {ExecutionStatus.COMPLETED}
+
+
+async def test_price_changes_since_a_date_pair_each_price_with_the_one_before(
+    store: ProductStore,
+) -> None:
+    run = await _run(store)
+    await store.upsert_products(
+        run, [make_product(), make_product(chain_product_id="2", price=Decimal("2.00"))]
+    )
+    await store.add_price_observations(
+        run,
+        [
+            make_price("mercadona:4241", "9.45", "2026-11-08"),  # before the window
+            make_price("mercadona:4241", "9.95", "2026-11-15"),
+            make_price("mercadona:2", "1.50", "2026-11-16"),
+        ],
+    )
+    changes = await store.price_changes(day("2026-11-10"))
+    assert [(c.product_id, c.before, c.after, c.at) for c in changes] == [
+        ("mercadona:2", Decimal("2.00"), Decimal("1.50"), day("2026-11-16")),
+        ("mercadona:4241", Decimal("9.45"), Decimal("9.95"), day("2026-11-15")),
+    ]
+    everything = await store.price_changes(day("2026-10-01"))
+    assert [(c.before, c.after) for c in everything] == [
+        (Decimal("2.00"), Decimal("1.50")),
+        (Decimal("9.45"), Decimal("9.95")),
+        (Decimal("8.95"), Decimal("9.45")),
+    ]  # the first prices (1 November) are not changes

@@ -4,6 +4,7 @@ the adapter registry. Pure reads: nothing here changes anything."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,6 +116,7 @@ class Versions:
     adapter_current: str | None  # version name, "none", or None for the shipped default
     shipped: str | None
     promotions: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]]  # `supersmart eval` reports: set, date, right per answerer
 
 
 def versions(settings: Settings) -> Versions:
@@ -127,7 +129,32 @@ def versions(settings: Settings) -> Versions:
         adapter_current=registry.current_name(),
         shipped=str(shipped.parent.name) if shipped else None,
         promotions=list(reversed(registry.history()))[:10],
+        evaluations=evaluation_reports(settings),
     )
+
+
+def evaluation_reports(settings: Settings) -> list[dict[str, Any]]:
+    """The last `supersmart eval` report of each question set, in short."""
+    found = []
+    for path in sorted((settings.data_dir / "eval").glob("*/report/results.json")):
+        try:
+            results = json.loads(path.read_text(encoding="utf-8"))
+            retrieval = results.get("retrieval") or [{}]
+            found.append(
+                {
+                    "set": path.parent.parent.name,
+                    "generated": results["meta"].get("generated", ""),
+                    "questions": results["meta"].get("question_count"),
+                    "right": {
+                        name: answerer["metrics"]["right"]
+                        for name, answerer in results["answerers"].items()
+                    },
+                    "recall_at_5": retrieval[0].get("recall_at_5"),
+                }
+            )
+        except (OSError, ValueError, KeyError):  # a report being written, or an older format
+            continue
+    return found
 
 
 async def gather(settings: Settings, store: ProductStore) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import httpx
 from finetune.registry import AdapterRegistry, shipped_adapter
 from ingestion.testshop import TestShop
 from tests.app.conftest import LiveServer
+from tests.conftest import ROOT
 from tests.pipeline.conftest import ADMIN, pipeline_settings, wait_for_run
 
 
@@ -21,6 +22,9 @@ def _login(client: httpx.Client) -> None:
 
 
 def test_pages_and_commands_need_the_key(data_dir: Path, shop: TestShop) -> None:
+    report = data_dir / "eval" / "sample" / "report"
+    report.mkdir(parents=True)
+    shutil.copy(ROOT / "evaluation" / "reports" / "sample" / "results.json", report)
     with (
         LiveServer(pipeline_settings(data_dir, shop), None) as live,
         httpx.Client(base_url=live.url, follow_redirects=True, timeout=30) as client,
@@ -39,6 +43,7 @@ def test_pages_and_commands_need_the_key(data_dir: Path, shop: TestShop) -> None
         for section in ("Modo actual", "Ejecuciones por cadena", "Errores de scraping",
                         "Cambios de precio", "Versiones", "import:jsonl"):  # fmt: skip
             assert section in page
+        assert "Preguntas «sample» (64)" in page and "95 % (n=64)" in page  # service answers
         client.post("/admin/logout")
         assert str(client.get("/admin").url).endswith("/admin/login")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core.settings import Settings
 from pipeline.runner import PipelineController
 from pipeline.scheduler import PipelineScheduler
+from pipeline.serving import ServingBeacon
 from pipeline.training import AdapterEvaluator, AdapterTrainer
 from retrieval.embedder import Embedder
 from storage.base import ProductStore
@@ -22,12 +23,15 @@ class Operations:
     records: PipelineRecords
     controller: PipelineController
     scheduler: PipelineScheduler | None
+    beacon: ServingBeacon | None = None
 
     async def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         try:
             await self.controller.close()
+            if self.beacon is not None:
+                await self.beacon.stop()
         finally:
             await self.records.close()
 
@@ -44,12 +48,17 @@ async def open_operations(
     records = create_pipeline_records(settings)
     await records.initialize()
     controller = PipelineController(settings, store, records, serving, trainer, evaluator, embedder)
-    scheduler = None
+    scheduler, beacon = None, None
     try:
+        if serving:
+            beacon = ServingBeacon(records, controller.holder)
+            beacon.start()
         if schedule and settings.pipeline.schedule:
             scheduler = PipelineScheduler(controller, records)
             await scheduler.start()
     except BaseException:
+        if beacon is not None:
+            await beacon.stop()
         await records.close()
         raise
-    return Operations(records, controller, scheduler)
+    return Operations(records, controller, scheduler, beacon)

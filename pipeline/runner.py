@@ -168,6 +168,7 @@ class PipelineController:
             self._trainer,
             self._evaluator,
             self._serving,
+            self._records,
             self._embedder,
         )
         status = StepStatus.COMPLETED

@@ -14,9 +14,11 @@ from core.runs import PipelineRun, StepStatus
 from core.settings import Settings
 from finetune.job import Prepared
 from pipeline.logs import StepLog
+from pipeline.serving import serving_here
 from pipeline.training import AdapterEvaluator, AdapterTrainer
 from retrieval.embedder import Embedder
 from storage.base import ProductStore
+from storage.pipeline_records import PipelineRecords
 
 
 @dataclass
@@ -34,6 +36,7 @@ class StepContext:
     trainer: AdapterTrainer
     evaluator: AdapterEvaluator
     serving: bool  # inside the process that answers shoppers
+    records: PipelineRecords | None = None  # to see whether an API serves on this host
     embedder: Embedder | None = None
     log: StepLog = field(default_factory=StepLog)
     state: dict[str, Any] = field(default_factory=dict)  # what a step leaves for the next
@@ -43,12 +46,29 @@ class StepContext:
         return self.run.options.get(name, default)
 
 
-CPU_HEAVY_SKIP = (
-    "skipped in the serving process: training and evaluation would take the cores that answer "
-    "shoppers. Run `supersmart pipeline run --steps dataset,train,evaluate,promote` (or "
-    "`supersmart schedule`) where no answers are served, or set "
+HOW_TO_TRAIN = (
+    "Run `supersmart pipeline run --steps dataset,train,evaluate,promote` (or `supersmart "
+    "schedule`) on a machine that serves no answers, or set "
     "SUPERSMART_PIPELINE__TRAIN_WHILE_SERVING=true."
 )
+
+
+async def cpu_heavy_refusal(ctx: StepContext) -> str | None:
+    """Why training or evaluation must not run here now, if it must not."""
+    if ctx.settings.pipeline.train_while_serving:
+        return None
+    if ctx.serving:
+        return (
+            "skipped in the serving process: training and evaluation would take the cores "
+            "that answer shoppers. " + HOW_TO_TRAIN
+        )
+    holder = await serving_here(ctx.records) if ctx.records is not None else None
+    if holder is not None:
+        return (
+            f"skipped: an API process on this machine ({holder}) answers shoppers and "
+            "training would take its cores. " + HOW_TO_TRAIN
+        )
+    return None
 
 
 async def scrape(ctx: StepContext) -> StepResult:
@@ -155,8 +175,8 @@ async def train(ctx: StepContext) -> StepResult:
         return StepResult(
             StepStatus.SKIPPED, f"data unchanged: {name} is already trained", {"version": name}
         )
-    if ctx.serving and not ctx.settings.pipeline.train_while_serving:
-        return StepResult(StepStatus.SKIPPED, CPU_HEAVY_SKIP, {"version": name})
+    if refusal := await cpu_heavy_refusal(ctx):
+        return StepResult(StepStatus.SKIPPED, refusal, {"version": name})
     metrics = await ctx.trainer.train(name, ctx.log)
     ctx.state["candidate"] = name
     losses = metrics.get("train_losses") or []
@@ -172,8 +192,8 @@ async def evaluate(ctx: StepContext) -> StepResult:
     candidate = ctx.state.get("candidate") or ctx.option("version")
     if candidate is None:
         return StepResult(StepStatus.SKIPPED, "no new adapter to evaluate")
-    if ctx.serving and not ctx.settings.pipeline.train_while_serving:
-        return StepResult(StepStatus.SKIPPED, CPU_HEAVY_SKIP, {"version": candidate})
+    if refusal := await cpu_heavy_refusal(ctx):
+        return StepResult(StepStatus.SKIPPED, refusal, {"version": candidate})
     verdict = await ctx.evaluator.evaluate(candidate, ctx.log)
     ctx.state["verdict"] = (candidate, verdict)
     ours, theirs = verdict["candidate"], verdict["baseline"]

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 
 from ingestion.testshop import TestShop
+from pipeline.operations import open_operations
 from retrieval.index import current_version
+from storage.factory import create_store
 from tests.app.conftest import LiveServer
 from tests.pipeline.conftest import (
     ADMIN,
@@ -193,3 +195,28 @@ def test_admin_routes_are_closed_without_an_admin_key(data_dir: Path, shop: Test
         assert response.status_code == 403
         assert "SUPERSMART_API__ADMIN_KEY" in response.json()["error"]["message"]
         assert "SUPERSMART_API__ADMIN_KEY" in client.get("/admin/login").text
+
+
+async def test_training_beside_a_serving_api_on_the_same_host_is_skipped(
+    data_dir: Path, shop: TestShop
+) -> None:
+    settings = pipeline_settings(data_dir, shop, pipeline={"train_while_serving": False})
+    trainer = FakeTrainer(settings)
+    store = create_store(settings)
+    await store.initialize()
+    ops = await open_operations(
+        settings, store, serving=False, schedule=False, trainer=trainer,
+        evaluator=FakeEvaluator(settings, 1, 0),
+    )  # fmt: skip
+    try:
+        with LiveServer(settings, None):  # `supersmart serve` on this machine
+            run = await ops.controller.run(["dataset", "train"], "cli")
+        train = run.step("train")
+        assert train.status == "skipped" and "an API process on this machine" in train.message
+        assert trainer.trained == []
+
+        run = await ops.controller.run(["dataset", "train"], "cli")  # the API has stopped
+        assert run.step("train").status == "completed" and len(trainer.trained) == 1
+    finally:
+        await ops.close()
+        await store.close()

@@ -41,8 +41,10 @@ class RunRequest(BaseModel):
 
 
 @router.post("/runs", status_code=202, response_model=PipelineRun, responses=RESPONSES)
-async def run_now(body: RunRequest, request: Request) -> PipelineRun:
-    """Run the pipeline now (in the background): 202 with the run record, 409 if one runs."""
+async def run_now(request: Request, body: RunRequest | None = None) -> PipelineRun:
+    """Run the pipeline now (in the background): 202 with the run record, 409 if one runs.
+    Without a body: the scheduled steps."""
+    body = body or RunRequest()
     steps = body.steps or request.app.state.settings.pipeline.steps
     return await actions.start_run(request, steps, "api", body.chains, body.force)
 

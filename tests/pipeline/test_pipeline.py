@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from core.runs import STEPS
 from ingestion.testshop import TestShop
 from pipeline.operations import open_operations
 from retrieval.index import current_version
@@ -178,14 +179,16 @@ def test_one_run_at_a_time_and_admin_routes_need_the_key(data_dir: Path, shop: T
         chain = client.post("/admin/api/runs", json={"chains": ["lidl"]}, headers=ADMIN)
         assert chain.status_code == 422 and "lidl" in chain.json()["error"]["message"]
 
-        first = client.post("/admin/api/runs", json={"steps": ["scrape"]}, headers=ADMIN)
+        first = client.post("/admin/api/runs", headers=ADMIN)  # no body: the scheduled steps
         assert first.status_code == 202
+        assert [s["name"] for s in first.json()["steps"]] == list(STEPS)
         second = client.post("/admin/api/runs", json={"steps": ["index"]}, headers=ADMIN)
         assert second.status_code == 409
         assert second.json()["error"]["type"] == "run_in_progress"
         assert client.post("/admin/api/abort", headers=ADMIN).json()["pipeline"] is True
         run = wait_for_run(client, first.json()["id"])
         assert run["status"] == "aborted" and run["steps"][0]["status"] == "aborted"
+        assert {s["status"] for s in run["steps"][1:]} == {"skipped"}
 
 
 def test_admin_routes_are_closed_without_an_admin_key(data_dir: Path, shop: TestShop) -> None:

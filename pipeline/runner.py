@@ -17,6 +17,7 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+from core.domain import utcnow
 from core.errors import InputError, RunInProgressError, SuperSmartError
 from core.runs import STEPS, PipelineRun, StepRecord, StepStatus
 from core.settings import Settings
@@ -203,8 +204,6 @@ class PipelineController:
             await self._records.release_lease(LEASE, self.holder)
 
     async def _step(self, context: StepContext, record: StepRecord) -> StepResult:
-        from core.domain import utcnow
-
         record.status, record.started_at = StepStatus.RUNNING, utcnow()
         await self._records.save_run(context.run)
         context.log, context.on_abort = StepLog(), None

@@ -47,7 +47,10 @@ async def abort(request: Request) -> dict[str, Any]:
     """Stop the pipeline run of this process, and ask any scrape running anywhere (another
     process, another host on a shared store) to stop after the products in flight."""
     stopped = operations(request).controller.abort()
-    scrapes = await request.app.state.runtime.store.request_abort()
+    store = request.app.state.runtime.store
+    scrapes = 0
+    for chain in discover_scrapers():  # scrapes only: an import run by hand goes on
+        scrapes += await store.request_abort(chain)
     return {"pipeline": stopped, "scrapes": scrapes}
 
 

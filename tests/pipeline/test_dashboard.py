@@ -11,6 +11,7 @@ import httpx
 
 from finetune.registry import AdapterRegistry, shipped_adapter
 from ingestion.testshop import TestShop
+from storage.factory import create_store
 from tests.app.conftest import LiveServer
 from tests.conftest import ROOT
 from tests.pipeline.conftest import ADMIN, pipeline_settings, wait_for_run
@@ -93,3 +94,21 @@ def test_command_panel_runs_steps_and_switches_adapters(data_dir: Path, shop: Te
             time.sleep(0.1)
         last = client.get("/admin/api/runs", headers=ADMIN).json()[0]
         assert last["options"] == {"chains": ["dia"]} and last["status"] == "aborted"
+
+
+async def test_abort_asks_scrapes_of_other_processes_to_stop_but_not_imports(
+    data_dir: Path, shop: TestShop
+) -> None:
+    settings = pipeline_settings(data_dir, shop)
+    store = create_store(settings)
+    await store.initialize()
+    try:  # a `supersmart scrape` and a `supersmart import` running in other processes
+        scrape = await store.start_execution("dia", "scrape")
+        load = await store.start_execution("import:jsonl", "import")
+        with LiveServer(settings, None) as live, httpx.Client(base_url=live.url) as client:
+            answer = client.post("/admin/api/abort", headers=ADMIN).json()
+        assert answer == {"pipeline": False, "scrapes": 1}
+        assert await store.abort_requested(scrape.id)
+        assert not await store.abort_requested(load.id)
+    finally:
+        await store.close()

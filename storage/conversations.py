@@ -5,19 +5,14 @@ Each conversation keeps at most `keep` messages (the oldest are dropped on appen
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
-import aiosqlite
-
 from core.domain import ConversationTurn
-from core.errors import StoreError, StoreUnavailableError
 from core.settings import Settings
 from storage.codec import decode_ts, encode_ts
+from storage.sidecar import MongoCollections, SqliteTables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversation_turns (
@@ -59,38 +54,9 @@ class ConversationStore(Protocol):
         """Store a preference; None removes it."""
 
 
-class SqliteConversationStore:
-    def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
-        self._path = path
-        self._timeout_s = timeout_s
-        self._db: aiosqlite.Connection | None = None
-        self._writing = asyncio.Lock()  # one connection, many requests: one write at a time
-
-    async def initialize(self) -> None:
-        if self._db is not None:
-            return
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self._path, timeout=self._timeout_s, isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailableError(
-                f"Cannot open conversations in {self._path}: {exc}. Check that the folder is "
-                "writable, or set SUPERSMART_STORE__SQLITE_PATH."
-            ) from exc
-        self._db = db
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise StoreError("The conversation store is not open: call `initialize()` first.")
-        return self._db
+class SqliteConversationStore(SqliteTables):
+    what = "conversations"
+    schema = _SCHEMA
 
     async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
         async with self.db.execute(
@@ -164,44 +130,14 @@ class SqliteConversationStore:
                 )
 
 
-class MongoConversationStore:
+class MongoConversationStore(MongoCollections):
     """One document per conversation; `$push` with `$slice` appends and caps atomically."""
 
-    def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
-        self._uri = uri
-        self._database = database
-        self._timeout_ms = int(timeout_s * 1000)
-        self._client: Any = None
-
-    async def initialize(self) -> None:
-        if self._client is not None:
-            return
-        from pymongo import AsyncMongoClient
-        from pymongo.errors import PyMongoError
-
-        client: Any = AsyncMongoClient(
-            self._uri, tz_aware=True, serverSelectionTimeoutMS=self._timeout_ms
-        )
-        try:
-            await client.admin.command("ping")
-        except PyMongoError as exc:
-            await client.close()
-            raise StoreUnavailableError(
-                f"Cannot reach MongoDB for conversations: {exc}. Check "
-                "SUPERSMART_STORE__MONGODB_URI and that the server is up."
-            ) from exc
-        self._client = client
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+    what = "conversations"
 
     @property
     def _turns(self) -> Any:
-        if self._client is None:
-            raise StoreError("The conversation store is not open: call `initialize()` first.")
-        return self._client[self._database]["conversations"]
+        return self._db["conversations"]
 
     async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
         doc = await self._turns.find_one({"_id": conversation_id})

@@ -8,17 +8,12 @@ a holder that dies stops renewing and its lease runs out.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import time
-from pathlib import Path
 from typing import Any, Protocol
 
-import aiosqlite
-
-from core.errors import StoreError, StoreUnavailableError
 from core.runs import PipelineRun, StepStatus
 from core.settings import Settings
+from storage.sidecar import MongoCollections, SqliteTables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipeline_runs (
@@ -71,43 +66,9 @@ def interrupted(run: PipelineRun) -> PipelineRun:
     return run
 
 
-class SqlitePipelineRecords:
-    def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
-        self._path = path
-        self._timeout_s = timeout_s
-        self._db: aiosqlite.Connection | None = None
-        self._writing = asyncio.Lock()
-
-    async def initialize(self) -> None:
-        if self._db is not None:
-            return
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self._path, timeout=self._timeout_s, isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailableError(
-                f"Cannot open pipeline records in {self._path}: {exc}. Check that the folder is "
-                "writable, or set SUPERSMART_STORE__SQLITE_PATH."
-            ) from exc
-        self._db = db
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise StoreError("Pipeline records are not open: call `initialize()` first.")
-        return self._db
-
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        async with self._writing:
-            cursor = await self.db.execute(sql, params)
-            return cursor.rowcount
+class SqlitePipelineRecords(SqliteTables):
+    what = "pipeline records"
+    schema = _SCHEMA
 
     async def save_run(self, run: PipelineRun) -> None:
         await self._write(
@@ -151,42 +112,11 @@ class SqlitePipelineRecords:
         return str(row[0]) if row else None
 
 
-class MongoPipelineRecords:
-    def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
-        self._uri = uri
-        self._database = database
-        self._timeout_ms = int(timeout_s * 1000)
-        self._client: Any = None
+class MongoPipelineRecords(MongoCollections):
+    what = "pipeline records"
 
-    async def initialize(self) -> None:
-        if self._client is not None:
-            return
-        from pymongo import AsyncMongoClient
-        from pymongo.errors import PyMongoError
-
-        client: Any = AsyncMongoClient(
-            self._uri, tz_aware=True, serverSelectionTimeoutMS=self._timeout_ms
-        )
-        try:
-            await client[self._database].pipeline_runs.create_index("started_at")
-        except PyMongoError as exc:
-            await client.close()
-            raise StoreUnavailableError(
-                f"Cannot reach MongoDB for pipeline records: {exc}. Check "
-                "SUPERSMART_STORE__MONGODB_URI."
-            ) from exc
-        self._client = client
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    @property
-    def _db(self) -> Any:
-        if self._client is None:
-            raise StoreError("Pipeline records are not open: call `initialize()` first.")
-        return self._client[self._database]
+    async def _prepare(self, db: Any) -> None:
+        await db.pipeline_runs.create_index("started_at")
 
     async def save_run(self, run: PipelineRun) -> None:
         body = run.model_dump(mode="json")

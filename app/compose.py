@@ -21,7 +21,6 @@ ALLERGEN_DISCLAIMER = (
     "tengo información no significa que el producto sea seguro."
 )
 _ALLERGEN_WORDS = re.compile(r"alerg|gluten|lactosa|trazas|celiac|contiene|intoleran|vegan")
-_LISTED = 4
 _UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad",
                ReferenceUnit.M: "metro"}  # fmt: skip
 
@@ -105,28 +104,42 @@ def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = 
     if Intent.HISTORY in query.intents:
         body = " ".join(history(f, query, now or utcnow()) for f in facts[:3])
     elif Intent.CHEAPEST in query.intents or Intent.COMPARE in query.intents:
-        body = comparison(facts[:_LISTED])
+        body = comparison(facts)
     else:
-        body = "Tengo " + "; ".join(map(describe, facts[:_LISTED])) + "."
+        body = "Tengo " + "; ".join(map(describe, _budget_first(query, facts))) + "."
     if prefix:
         body = body[0].lower() + body[1:]
     text = prefix + body
     if asks_about_allergens(query):
-        text += " " + allergens(query, facts[:_LISTED])
+        text += " " + allergens(query, facts)
     return text
 
 
+def _budget_first(query: Query, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
+    """Every product found (each meets the question's limits); for a budget question ("por
+    menos de 2 €") the cheapest package first."""
+    if query.max_price is None:
+        return list(facts)
+    return sorted(facts, key=lambda f: f.product.price)
+
+
 def comparison(facts: Sequence[ProductFacts]) -> str:
-    """Cheapest first by price per kg/l/ud; products sold by another unit are set apart."""
-    first = facts[0].product
-    unit = first.reference_unit
-    comparable = [f for f in facts if unit is not None and f.product.reference_unit == unit]
-    apart = [f for f in facts if f not in comparable]
+    """Cheapest first by price per kg/l/ud; products sold by another unit are set apart.
+    Sorted here, whatever order retrieval gave (certain allergen answers first, prices that
+    moved since the index was built): "el más barato" must be true."""
+    priced = [f for f in facts if f.product.reference_price is not None]
+    unit = priced[0].product.reference_unit if priced else None
+    comparable = sorted(
+        (f for f in priced if unit is not None and f.product.reference_unit == unit),
+        key=lambda f: f.product.reference_price or 0,
+    )
     if unit is None:
-        text = f"El más barato es {describe(facts[0])}."
-        comparable, apart = [facts[0]], list(facts[1:])
-    else:
-        text = f"El más barato por {_UNIT_NAMES[unit]} es {describe(facts[0])}."
+        return (
+            "No tengo su precio por kilo, litro o unidad, así que no puedo decir cuál sale más "
+            "barato. Tengo " + "; ".join(map(describe, facts)) + "."
+        )
+    apart = [f for f in facts if f not in comparable]
+    text = f"El más barato por {_UNIT_NAMES[unit]} es {describe(comparable[0])}."
     if len(comparable) > 1:
         text += " Le siguen " + "; ".join(describe(f) for f in comparable[1:]) + "."
     if apart:

@@ -9,7 +9,7 @@ is dropped too.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,7 +26,16 @@ _PRICE = re.compile(
 _SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
 _EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
 _QUOTED = re.compile(r"«[^»]*»")
-_CHEAPEST = re.compile(r"\b(?:el|la|lo|los|las) mas (?:barat|economic)")
+_CHEAP = r"(?:barat|economic|asequible)"
+# "the cheapest" however it is said: "el más barato", "la opción más económica", "donde menos
+# cuesta", "el mejor precio", "el precio más bajo" (not "el segundo más barato").
+_CHEAPEST = re.compile(
+    rf"\b(?:el|la|lo|los|las)(?:\s+(?!segund|tercer|siguiente)\w+)?\s+mas\s+{_CHEAP}"
+    rf"|\bdonde\s+(?:menos\s+cuesta|(?:sale\s+|esta\s+|es\s+)?mas\s+{_CHEAP})"
+    r"|\bque\s+menos\s+cuesta|\bel\s+(?:mejor|menor)\s+precio|\bprecio\s+mas\s+bajo"
+)
+# "[1] es más barato que [2]", "[1] cuesta menos que [2]"
+_CHEAPER = re.compile(rf"\bmas\s+{_CHEAP}\w*\s+que\b|\bcuesta\s+menos\s+que\b")
 _DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
 _ECHO = re.compile(r"\||^\s*(?:productos|pregunta)\s*:|eres supersmart|\(ninguno\)")
 _SIZE_FACTORS = {
@@ -99,8 +108,7 @@ class Grounder:
         targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
         text = self._unnamed(_REF.sub(" ", folded), targets)
         result.problems += self._attribution(_REF.sub(lambda m: f"[{m[1]}]", folded), refs)
-        if refs and refs[0] in self._facts and _CHEAPEST.search(folded):
-            result.problems += self._cheapest(self._facts[refs[0]])
+        result.problems += self._cheapness(folded)
         result.problems += self._prices(text, targets)
         result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
         result.problems += [
@@ -120,22 +128,23 @@ class Grounder:
             result.problems += self._allergens(bare, own or targets)
         return result
 
-    def _cheapest(self, claimed: ProductFacts) -> list[str]:
-        """ "El más barato es X [n]": n must have the lowest price per kg/l (or unit) of the
-        products in context measured the same way."""
-        p = claimed.product
-        if p.reference_price is None:
+    def _cheapness(self, folded: str) -> list[str]:
+        """A claim that a product is the cheapest, or cheaper than another, must hold by price
+        per kg/l (or unit) among the products in context measured the same way."""
+        marks = [(m.start(), int(m[1])) for m in _REF.finditer(folded) if int(m[1]) in self._facts]
+        if not marks:
             return []
-        peers = [
-            f
-            for f in self._facts.values()
-            if f.product.reference_unit == p.reference_unit and f.product.reference_price
-        ]
-        best = min(peers, key=lambda f: f.product.reference_price or 0)
-        if best.product.reference_price is not None and best.product.reference_price < (
-            p.reference_price
-        ):
-            return [f"[{claimed.ref}] no es el más barato: [{best.ref}] sale más barato"]
+        if claim := _CHEAPEST.search(folded):
+            claimed = _subject(marks, claim.start(), claim.end())
+            best = _undercut(self._facts[claimed], self._facts.values())
+            return [f"[{claimed}] no es el más barato: [{best}] sale más barato"] if best else []
+        claim = _CHEAPER.search(folded)
+        subjects = [n for at, n in marks if at < claim.start()] if claim else []
+        if claim and subjects:  # "X [1] es más barato que Y [2]"
+            claimed = subjects[-1]
+            others = [self._facts[n] for at, n in marks if at > claim.end() and n != claimed]
+            best = _undercut(self._facts[claimed], others)
+            return [f"[{claimed}] no es más barato que [{best}]"] if best else []
         return []
 
     @staticmethod
@@ -277,3 +286,26 @@ class StreamingCheck:
             return []
         out, self._pending = [*self._pending, sentence], []
         return out
+
+
+def _subject(marks: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """The product a claim is about: the first cited after it ("el más barato es X [1]"), else
+    the last cited before it ("X [1] es el más barato")."""
+    after = [n for at, n in marks if at >= end]
+    before = [n for at, n in marks if at < start]
+    return after[0] if after else before[-1] if before else marks[0][1]
+
+
+def _undercut(claimed: ProductFacts, peers: Iterable[ProductFacts]) -> int | None:
+    """The product of `peers` cheapest per kg/l (or unit) if it is cheaper than `claimed`."""
+    price, unit = claimed.product.reference_price, claimed.product.reference_unit
+    if price is None:
+        return None
+    cheaper = [
+        f
+        for f in peers
+        if f.product.reference_unit == unit
+        and f.product.reference_price is not None
+        and f.product.reference_price < price
+    ]
+    return min(cheaper, key=lambda f: f.product.reference_price or 0).ref if cheaper else None

@@ -182,3 +182,34 @@ def test_the_cheapest_claim_must_name_the_cheapest_per_kilo_or_litre() -> None:
     assert "[2] no es el más barato" in " ".join(wrong.problems)
     assert grounder.check("El más barato por litro es Aceite garrafa Hacendado [1]: 9,79 €/l.").ok
     assert grounder.check("Aceite Dia [2] es más barato por botella: 9,95 €.").ok  # no superlative
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        # Found in the demo: the adapter's "Donde menos cuesta es en Carrefour: ... [1]" passed
+        # while a cheaper Dia product was in context.
+        ("Donde menos cuesta es en Dia: Aceite Dia [2] a 9,95 €/l.", "[2] no es el más barato"),
+        ("La opción más económica es Aceite Dia [2], a 9,95 €.", "[2] no es el más barato"),
+        ("Aceite Dia [2] es el más barato: 9,95 €/l.", "[2] no es el más barato"),
+        ("El precio más bajo lo tiene Aceite Dia [2].", "[2] no es el más barato"),
+        ("Tengo [1] y [2]; el más barato es Aceite Dia [2].", "[2] no es el más barato"),
+        ("Aceite Dia [2] es más barato que la garrafa [1].", "[2] no es más barato que [1]"),
+        ("Aceite Dia [2] cuesta menos que la garrafa [1].", "[2] no es más barato que [1]"),
+        ("Donde menos cuesta es en Mercadona: Aceite garrafa Hacendado [1].", None),
+        ("Tengo [1] y [2]; el más barato es Aceite garrafa Hacendado [1].", None),
+        ("La garrafa [1] es más barata que Aceite Dia [2].", None),
+        ("El segundo más barato es Aceite Dia [2], a 9,95 €/l.", None),
+        ("Aceite Dia [2] sale más barato por botella que por garrafa.", None),
+    ],
+)
+def test_every_way_of_saying_cheapest_is_checked(sentence: str, problem: str | None) -> None:
+    jug = make_product(name="Aceite garrafa Hacendado", price=Decimal("48.95"),
+                       reference_price=Decimal("9.79"), unit_size=5.0)  # fmt: skip
+    bottle = make_product(chain="dia", chain_product_id="2", name="Aceite Dia", brand="Dia",
+                          price=Decimal("9.95"), reference_price=Decimal("9.95"))  # fmt: skip
+    check = Grounder([ProductFacts(1, jug), ProductFacts(2, bottle)]).check(sentence)
+    if problem is None:
+        assert check.ok, check.problems
+    else:
+        assert problem in " ".join(check.problems)

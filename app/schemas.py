@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from app.facts import ProductFacts
 from app.service import ChatAnswer
+from core.domain import ConversationTurn
 
 CONVERSATION_ID = r"^[A-Za-z0-9_.:-]{1,80}$"
 
@@ -99,6 +101,26 @@ class ChatResponse(BaseModel):
             ),
             model=answer.model,
             index_version=answer.index_version,
+        )
+
+
+class ConversationMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+    at: datetime = Field(description="When the message was stored (UTC).")
+
+
+class ConversationResponse(BaseModel):
+    conversation_id: str
+    messages: list[ConversationMessage] = Field(
+        description="Oldest first; the products an answer cited are not kept, only its text."
+    )
+
+    @classmethod
+    def of(cls, conversation_id: str, turns: list[ConversationTurn]) -> ConversationResponse:
+        return cls(
+            conversation_id=conversation_id,
+            messages=[ConversationMessage.model_validate(t, from_attributes=True) for t in turns],
         )
 
 

@@ -112,6 +112,12 @@ class ChatService:
     async def forget(self, conversation_id: str, owner: str = "") -> bool:
         return await self._conversations.forget(_stored_id(conversation_id, owner))
 
+    async def conversation(self, conversation_id: str, owner: str = "") -> list[ConversationTurn]:
+        """The stored messages of a conversation, oldest first (at most `turns_kept`)."""
+        return await self._conversations.recent(
+            _stored_id(conversation_id, owner), self._settings.turns_kept
+        )
+
     async def stream(
         self,
         question: str,

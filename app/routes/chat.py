@@ -1,20 +1,27 @@
-"""`POST /chat`, its streaming twin `POST /chat/stream` (Server-Sent Events), and forgetting a
-conversation."""
+"""`POST /chat`, its streaming twin `POST /chat/stream` (Server-Sent Events), and reading or
+forgetting a stored conversation."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
 
 from app.errors import status_of
 from app.metrics import Metrics
-from app.routes.deps import ERRORS, AppMetrics, Client, Service, owner_of
-from app.schemas import ChatRequest, ChatResponse
+from app.routes.deps import ERRORS, AppMetrics, Client, Reader, Service, owner_of
+from app.schemas import (
+    CONVERSATION_ID,
+    ChatRequest,
+    ChatResponse,
+    ConversationResponse,
+    ErrorResponse,
+)
 from app.service import ChatEvent, Delta
-from core.errors import SuperSmartError
+from core.errors import NotFoundError, SuperSmartError
 
 router = APIRouter(tags=["chat"])
 
@@ -75,8 +82,36 @@ def _event(name: str, data: object) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, responses=ERRORS)
-async def forget(conversation_id: str, service: Service, client: Client) -> Response:
+ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID)]
+# Reading and forgetting are not charged to the rate limit and send no body.
+_CONVERSATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: ERRORS[status] for status in (401, 422, 503)
+}
+
+
+@router.get(
+    "/conversations/{conversation_id}",
+    response_model=ConversationResponse,
+    responses={
+        **_CONVERSATION_ERRORS,
+        404: {"model": ErrorResponse, "description": "No such conversation."},
+    },
+)
+async def conversation(
+    conversation_id: ConversationId, service: Service, client: Reader
+) -> ConversationResponse:
+    """The stored messages of a conversation (the chat page shows them again after a reload)."""
+    turns = await service.conversation(conversation_id, owner=owner_of(client))
+    if not turns:
+        raise NotFoundError(
+            f"No conversation {conversation_id!r} is stored (it was forgotten, or belongs to "
+            "another API key): start a new one by omitting conversation_id."
+        )
+    return ConversationResponse.of(conversation_id, turns)
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, responses=_CONVERSATION_ERRORS)
+async def forget(conversation_id: ConversationId, service: Service, client: Reader) -> Response:
     """Forget a conversation (its stored messages are deleted)."""
     await service.forget(conversation_id, owner=owner_of(client))
     return Response(status_code=204)

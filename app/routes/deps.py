@@ -32,6 +32,13 @@ def client(request: Request) -> str:
     return identity
 
 
+def reader(request: Request) -> str:
+    """Checks the API key only: reading or forgetting a conversation costs no model time, so
+    it is not charged to the rate limit (a page reload must not use up a question)."""
+    identity: str = request.app.state.guard.client(request)
+    return identity
+
+
 def owner_of(client: str) -> str:
     """Whose conversations these are: an API key's identity; nobody's when keys are off (a
     shopper's address changes too often to tie a conversation to it)."""
@@ -41,6 +48,7 @@ def owner_of(client: str) -> str:
 Service = Annotated[ChatService, Depends(chat_service)]
 AppMetrics = Annotated[Metrics, Depends(metrics)]
 Client = Annotated[str, Depends(client)]
+Reader = Annotated[str, Depends(reader)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}

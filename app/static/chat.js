@@ -15,6 +15,37 @@ const VERDICTS = {
   composed: "Respuesta compuesta a partir de los datos.",
 };
 
+// What a shopper reads when a request fails (the API's own message, in English, is the tooltip).
+const ERRORS = {
+  busy: (s) => `El asistente está atendiendo otras preguntas. Vuelve a intentarlo en ${s || "unos"} segundos.`,
+  rate_limited: (s) => `Has hecho muchas preguntas seguidas. Espera ${s || "unos"} segundos y vuelve a intentarlo.`,
+  unauthorized: () => "Este servicio pide una clave de API: escríbela en «Clave de API», debajo.",
+  invalid_request: () => "No he podido leer la pregunta: escribe una pregunta más corta sobre un producto.",
+  too_large: () => "La pregunta es demasiado larga: resúmela.",
+  not_found: () => "Todavía no hay productos indexados: el administrador debe ejecutar «supersmart index».",
+  store_unavailable: () => "Los datos no están disponibles ahora mismo. Inténtalo de nuevo en un momento.",
+};
+
+class ChatError extends Error {
+  constructor(kind, detail, retryAfter) {
+    const explain = ERRORS[kind];
+    super(explain ? explain(retryAfter) : "Algo ha fallado al responder. Inténtalo de nuevo.");
+    this.detail = detail;
+  }
+}
+
+function headers(extra) {
+  const all = { ...extra };
+  if (keyInput.value) all["Authorization"] = `Bearer ${keyInput.value}`;
+  return all;
+}
+
+async function failure(response) {
+  const body = await response.json().catch(() => ({}));
+  return new ChatError(body.error?.type, body.error?.message || `HTTP ${response.status}`,
+    response.headers.get("Retry-After"));
+}
+
 function el(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
@@ -58,25 +89,26 @@ function parseEvents(buffer, onEvent) {
   return rest;
 }
 
+function assistantTurn(content) {
+  const turn = el("div", "turn assistant");
+  const text = el("div", "text", content);
+  turn.append(text);
+  log.append(turn);
+  return { turn, text };
+}
+
 async function ask(message) {
   log.querySelector(".examples")?.remove();
   log.append(el("div", "turn user", message));
-  const turn = el("div", "turn assistant pending");
-  const text = el("div", "text");
-  turn.append(text);
-  log.append(turn);
+  const { turn, text } = assistantTurn("");
+  turn.classList.add("pending");
   turn.scrollIntoView({ behavior: "smooth" });
-  const headers = { "Content-Type": "application/json" };
-  if (keyInput.value) headers["Authorization"] = `Bearer ${keyInput.value}`;
   try {
     const response = await fetch("/chat/stream", {
-      method: "POST", headers,
+      method: "POST", headers: headers({ "Content-Type": "application/json" }),
       body: JSON.stringify({ message, conversation_id: conversation }),
     });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new Error(body.error?.message || `Error ${response.status}`);
-    }
+    if (!response.ok) throw await failure(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
@@ -84,7 +116,7 @@ async function ask(message) {
       if (done) break;
       buffer = parseEvents(buffer + value, (name, data) => {
         if (name === "delta") text.textContent += data.text;
-        else if (name === "error") throw new Error(data.error.message);
+        else if (name === "error") throw new ChatError(data.error.type, data.error.message);
         else if (name === "done") {
           text.textContent = data.answer;
           conversation = data.conversation_id;
@@ -99,7 +131,10 @@ async function ask(message) {
       });
     }
   } catch (error) {
-    turn.append(el("div", "error", error.message));
+    const shown = el("div", "error", error instanceof ChatError ? error.message
+      : "No se pudo conectar con el servicio. Comprueba la conexión y vuelve a intentarlo.");
+    shown.title = error.detail || error.message;
+    turn.append(shown);
   } finally {
     turn.classList.remove("pending");
     turn.scrollIntoView({ behavior: "smooth" });
@@ -118,8 +153,8 @@ form.addEventListener("submit", async (event) => {
 
 document.getElementById("reset").addEventListener("click", async () => {
   if (conversation) {
-    const headers = keyInput.value ? { Authorization: `Bearer ${keyInput.value}` } : {};
-    await fetch(`/conversations/${encodeURIComponent(conversation)}`, { method: "DELETE", headers });
+    await fetch(`/conversations/${encodeURIComponent(conversation)}`,
+      { method: "DELETE", headers: headers({}) });
   }
   conversation = null;
   localStorage.removeItem("supersmart.conversation");
@@ -128,3 +163,29 @@ document.getElementById("reset").addEventListener("click", async () => {
 
 log.querySelectorAll(".examples button").forEach((b) =>
   b.addEventListener("click", () => { input.value = b.textContent; form.requestSubmit(); }));
+
+// After a reload, show the conversation the service still remembers (its text; the product
+// cards of earlier answers are not stored), so a follow-up such as "¿y en Dia?" makes sense.
+async function restore() {
+  if (!conversation) return;
+  const response = await fetch(`/conversations/${encodeURIComponent(conversation)}`,
+    { headers: headers({}) }).catch(() => null);
+  if (!response) return;
+  if (response.status === 404) {
+    conversation = null;
+    localStorage.removeItem("supersmart.conversation");
+    return;
+  }
+  if (!response.ok) return;
+  const { messages } = await response.json();
+  if (!messages.length) return;
+  log.querySelector(".examples")?.remove();
+  for (const m of messages) {
+    if (m.role === "user") log.append(el("div", "turn user", m.content));
+    else assistantTurn(m.content).turn.classList.add("restored");
+  }
+  log.append(el("div", "restored-note",
+    "Conversación anterior. Pulsa «Nueva» para empezar de cero."));
+}
+
+restore();

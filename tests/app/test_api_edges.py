@@ -104,6 +104,9 @@ def test_rate_limit_is_per_key_with_retry_after(data_dir: Path) -> None:
         limited = httpx.post(url, json=body, headers={"X-API-Key": "a"})
         assert "limit is 2 a minute" in _error(limited, 429, "rate_limited")
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        # reading a conversation costs no model time: not refused, not charged
+        stored = httpx.get(f"{live.url}/conversations/c1", headers={"X-API-Key": "a"})
+        assert stored.status_code == 404
         assert httpx.post(url, json=body, headers={"X-API-Key": "b"}).status_code == 200
         metrics = httpx.get(f"{live.url}/metrics").text
         assert 'supersmart_rejected_requests_total{reason="rate_limited"} 1.0' in metrics
@@ -123,6 +126,7 @@ def test_oversize_and_malformed_input(server, model: ScriptedChatModel) -> None:
     assert "empty" in _error(empty, 422, "invalid_request")
     bad_id = httpx.post(url, json={"message": "leche", "conversation_id": "../../etc"})
     assert "conversation_id" in _error(bad_id, 422, "invalid_request")
+    _error(httpx.get(f"{server.url}/conversations/a%20b"), 422, "invalid_request")
     _error(httpx.get(f"{server.url}/nope"), 404, "not_found")
     assert model.prompts == []  # nothing reached the model
 
@@ -193,6 +197,13 @@ def test_conversations_are_private_to_each_api_key(data_dir: Path) -> None:
         ask("alice", "leche entera")
         ask("bob", "aceite de oliva")
         assert [m.content for m in model.prompts[-1][1:-1]] == []  # bob sees nothing of alice's
+
+        def read(key: str) -> list[str]:
+            got = httpx.get(f"{live.url}/conversations/shared-id", headers={"X-API-Key": key})
+            return [m["content"] for m in got.json()["messages"] if m["role"] == "user"]
+
+        assert read("alice") == ["leche entera"] and read("bob") == ["aceite de oliva"]
+        assert httpx.get(f"{live.url}/conversations/shared-id").status_code == 401
         forget = httpx.delete(f"{live.url}/conversations/shared-id", headers={"X-API-Key": "bob"})
         assert forget.status_code == 204
         ask("alice", "¿y en Dia?")

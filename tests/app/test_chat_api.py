@@ -189,7 +189,16 @@ async def test_conversation_survives_a_restart_and_can_be_forgotten(
             assert any("Leche" in p["name"] for p in follow_up["products"])
             turns = [m.content for m in model.prompts[-1][1:-1]]
             assert turns == ["leche entera", body["answer"]]
+            stored = (await http.get(f"/conversations/{conversation}")).json()["messages"]
+            assert [(m["role"], m["content"]) for m in stored] == [
+                ("user", "leche entera"),
+                ("assistant", body["answer"]),
+                ("user", "¿y en Dia?"),
+                ("assistant", follow_up["answer"]),
+            ]
             assert (await http.delete(f"/conversations/{conversation}")).status_code == 204
+            gone = await http.get(f"/conversations/{conversation}")
+            assert gone.status_code == 404 and "omitting conversation_id" in gone.text
             await ask(http, "aceite", conversation_id=conversation)
             assert len(model.prompts[-1]) == 2  # rules + question: nothing remembered
 
@@ -228,7 +237,8 @@ def test_api_docs_work_offline(server: LiveServer) -> None:
 
 def test_openapi_documents_every_route(server: LiveServer) -> None:
     spec = httpx.get(f"{server.url}/openapi.json").json()
-    for path in ("/chat", "/chat/stream", "/v1/chat/completions", "/health", "/metrics"):
+    routes = ("/chat", "/chat/stream", "/conversations/{conversation_id}", "/v1/chat/completions")
+    for path in (*routes, "/health", "/metrics"):
         assert path in spec["paths"], path
     chat = spec["paths"]["/chat"]["post"]
     assert {"401", "413", "422", "429", "503"} <= set(chat["responses"])

@@ -1,7 +1,7 @@
-"""End to end with the real packaged model (Gemma 3 270M, Q4_K_M, llama.cpp) on the sample
-catalogue. The base model cannot answer yet (it echoes the prompt until the fine-tune layer's
-adapter is applied), so what this shows is that whatever it says, the shopper only sees prices
-the data holds, with citations."""
+"""End to end with the real packaged model (Gemma 3 270M, Q4_K_M, llama.cpp) and the shipped LoRA
+adapter on the sample catalogue, as `make demo` serves it. A 270M model is often wrong (the
+adapter is right on ~41 % of held-out questions), so what this shows is that whatever it says,
+the shopper only sees prices the data holds, with citations to products that exist."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_real_model_answers_with_only_data_backed_prices(data_dir: Path) -> None
     settings = chat_settings(data_dir, model={"threads": 2, "max_tokens": 96})
     with serve(settings, None) as live:
         health = httpx.get(f"{live.url}/health").json()
-        assert health["model"]["detail"].startswith(PACKAGED_MODEL)
+        assert health["model"]["detail"].startswith(f"{PACKAGED_MODEL} + adapter default ")
         response = httpx.post(
             f"{live.url}/chat",
             json={"message": "¿Dónde está más barato el aceite de oliva virgen extra?"},
@@ -42,5 +42,7 @@ def test_real_model_answers_with_only_data_backed_prices(data_dir: Path) -> None
         allowed.add(Decimal(product["price"]))
         if product["reference_price"]:
             allowed.add(Decimal(product["reference_price"]))
+    refs = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert refs and refs <= {p["ref"] for p in body["products"]}, body["answer"]
     stated = {Decimal(m.replace(",", ".")) for m in re.findall(r"(\d+,\d{2}) €", body["answer"])}
     assert stated and stated <= allowed, (stated, allowed)

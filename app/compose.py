@@ -127,7 +127,7 @@ def comparison(facts: Sequence[ProductFacts]) -> str:
     """Cheapest first by price per kg/l/ud; products sold by another unit are set apart.
     Sorted here, whatever order retrieval gave (certain allergen answers first, prices that
     moved since the index was built): "el más barato" must be true."""
-    priced = [f for f in facts if f.product.reference_price is not None]
+    priced = [f for f in facts if f.product.reference_price and f.product.reference_unit]
     unit = priced[0].product.reference_unit if priced else None
     comparable = sorted(
         (f for f in priced if unit is not None and f.product.reference_unit == unit),

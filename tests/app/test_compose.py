@@ -57,6 +57,16 @@ def test_the_cheapest_is_named_whatever_order_retrieval_gave() -> None:
     assert all(Grounder(DEMO).check(s).ok for s in answer.split(". ") if "más barato" in s)
 
 
+def test_a_product_without_a_unit_does_not_stop_the_comparison() -> None:
+    odd = make_product(chain="dia", chain_product_id="x", name="Galletas sueltas Dia",
+                       brand="Dia", price=Decimal("0.99"), reference_price=Decimal("0.99"),
+                       reference_unit=None)  # fmt: skip
+    facts = _numbered(ProductFacts(0, odd), *DEMO[:2])
+    answer = compose(understand("¿Dónde están más baratas las galletas sin gluten?"), facts)
+    assert answer.startswith("El más barato por kilo es Galletas María sin gluten Alcampo [3]")
+    assert "Galletas sueltas Dia [1] no es comparable" in answer
+
+
 def test_no_cheapest_claim_without_a_price_per_kilo() -> None:
     facts = _numbered(_biscuits("dia", "1.65", None), _biscuits("consum", "1.85", None))
     answer = compose(understand("¿Dónde son más baratas las galletas sin gluten?"), facts)

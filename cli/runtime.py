@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -36,6 +37,19 @@ def user_errors() -> Iterator[None]:
     except SuperSmartError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(1) from None
+
+
+def show_logs(*names: str) -> None:
+    """Print these packages' INFO messages (a job's decisions: the training dtype and why, a
+    resumed checkpoint) on the console, once however often it is called."""
+    from rich.logging import RichHandler
+
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not any(isinstance(h, RichHandler) for h in logger.handlers):
+            logger.addHandler(RichHandler(console=console, show_time=False, show_path=False))
+        logger.propagate = False
 
 
 def run_with_store(settings: Settings, job: Callable[[ProductStore], Awaitable[T]]) -> T:

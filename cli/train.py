@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from cli.runtime import console, err_console, get_settings, user_errors
+from cli.runtime import console, err_console, get_settings, show_logs, user_errors
 
 
 def train(
@@ -32,6 +32,7 @@ def train(
     from finetune.config import load_config
 
     settings = get_settings(ctx)
+    show_logs("finetune")
     columns = (
         TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
         TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -80,7 +81,8 @@ def train(
         return
     last_val = result.validation_losses[-1][1] if result.validation_losses else float("nan")
     console.print(
-        f"Trained {result.steps} steps in {result.seconds:.0f} s: loss {result.first_loss:.3f} -> "
+        f"Trained {result.steps} steps in {result.seconds:.0f} s ({result.dtype}, "
+        f"{result.threads} threads): loss {result.first_loss:.3f} -> "
         f"{result.last_loss:.3f}, validation {last_val:.3f}. Adapter: {report.adapter} "
         f"(use it with SUPERSMART_MODEL__LORA_PATH)."
     )

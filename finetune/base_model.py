@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.llama_model import ensure_model_file
+from core.errors import ConfigurationError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,15 @@ def ensure_checkpoint(settings: Settings) -> Path:
 
 
 def load_base(path: Path, dtype: str, quantization: str) -> tuple[Any, Any]:
-    """(model, tokenizer). nf4 (QLoRA) needs bitsandbytes; it is chosen automatically only on
-    CUDA, but also runs on the CPU (tests, and anyone who asks for `quantization=nf4`)."""
+    """(model, tokenizer) computing in `dtype` ("bfloat16" or "float32": resolve `auto` first,
+    `finetune.precision`), the 4-bit compute dtype included. nf4 (QLoRA) needs bitsandbytes; it
+    is chosen automatically only on CUDA, but also runs on the CPU (tests, and anyone who asks
+    for `quantization=nf4`)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if dtype not in ("bfloat16", "float32"):
+        raise ConfigurationError(f"load_base needs a resolved dtype, not {dtype!r}.")
     tokenizer = AutoTokenizer.from_pretrained(path)
     kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype)}
     if quantization == "nf4":
@@ -60,7 +65,7 @@ def load_base(path: Path, dtype: str, quantization: str) -> tuple[Any, Any]:
         kwargs["quantization_config"] = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
-            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_compute_dtype=getattr(torch, dtype),
         )
         kwargs["device_map"] = {"": 0 if torch.cuda.is_available() else "cpu"}
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)

@@ -31,7 +31,7 @@ class TrainConfig(BaseModel):
     max_steps: int | None = Field(None, ge=1)
     batch_size: int = Field(4, ge=1)
     max_length: int = Field(768, ge=32)
-    dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    dtype: Literal["auto", "bfloat16", "float32"] = "auto"
     quantization: Literal["auto", "none", "nf4"] = "auto"
     answer_only_logits: bool = True
     threads: int = Field(2, ge=1)

@@ -2,6 +2,9 @@
 
 - loss on answer tokens only; the 262k-word LM head applied only at answer positions
   (`answer_only_logits`, measured 2x faster: the head dominates a 270M model's step);
+- bfloat16 only where this machine computes it natively, float32 elsewhere (`dtype: auto`,
+  `finetune.precision`: emulated bfloat16 is ~140x slower on an AVX2-only CPU); the choice, its
+  reason and how busy the threads were are recorded in metrics.json;
 - QLoRA (4-bit nf4, bitsandbytes) on a CUDA GPU, bf16/fp32 LoRA on the CPU. The 4-bit trap
   (ARCHITECTURE.md): a forward pass in eval mode before training repacks the weights and every
   LoRA gradient silently becomes None, so the model is put in train mode and its inputs made to
@@ -29,6 +32,7 @@ from app.chat_model import Message
 from core.errors import TrainingError
 from finetune.base_model import load_base, resolve_quantization
 from finetune.config import TrainConfig
+from finetune.precision import resolve_dtype
 from finetune.template import IGNORE, encode
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,11 @@ class TrainResult:
     resumed_from: int = 0
     quantization: str = "none"
     device: str = "cpu"
+    dtype: str = "float32"
+    precision: dict[str, Any] = field(default_factory=dict)  # the choice, its reason, the probe
+    threads: int = 1
+    # process CPU time / wall time of the steps: ~2 when both threads of a 2-core run work
+    cpu_utilisation: float = 0.0
 
     @property
     def first_loss(self) -> float:
@@ -132,7 +141,8 @@ class LoraTrainer:
         torch.manual_seed(cfg.seed)
         quantization = resolve_quantization(cfg.quantization)
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        model, tokenizer = load_base(self.checkpoint, cfg.dtype, quantization)
+        choice, capability = resolve_dtype(cfg.dtype, cfg.threads)
+        model, tokenizer = load_base(self.checkpoint, choice.dtype, quantization)
         model.to(device) if quantization == "none" else None
         model = attach_lora(model, cfg)
         encoded, dropped = self._encode(tokenizer, train)
@@ -149,11 +159,12 @@ class LoraTrainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg.warmup_steps, total))
         result = TrainResult(
             self.out_dir / "peft", total, len(encoded), dropped, 0.0, 0,
-            quantization=quantization, device=device,
+            quantization=quantization, device=device, dtype=choice.dtype,
+            precision=choice.record(capability), threads=torch.get_num_threads(),
         )  # fmt: skip
         start_step = self._resume(model, optimizer, scheduler, result)
         order = batch_order(len(encoded), total, cfg)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for step in range(start_step, total):
             batch = [encoded[i] for i in order[step]]
             loss, tokens = self._loss(model, batch, device)
@@ -173,6 +184,8 @@ class LoraTrainer:
             if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < total:
                 self._save_checkpoint(model, optimizer, scheduler, step + 1, result)
         result.seconds = round(time.perf_counter() - started, 2)
+        cpu = time.process_time() - cpu_started
+        result.cpu_utilisation = round(cpu / result.seconds, 2) if result.seconds else 0.0
         self._save(model, tokenizer, result)
         return result
 

@@ -5,6 +5,7 @@ loads in llama.cpp, changes its output, and moves its logits the way peft does."
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from finetune.base_model import ensure_checkpoint, load_base
 from finetune.config import load_config
 from finetune.export import export_gguf_lora
 from finetune.job import build_dataset
+from finetune.precision import resolve_dtype
 from finetune.template import render_prompt
 from finetune.trainer import LoraTrainer, attach_lora, check_gradients, read_examples
 from tests.app.conftest import chat_settings
@@ -60,7 +62,11 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert len(losses) == 9
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses  # same 6 examples, seen 3x
     assert [step for step, _ in result.validation_losses] == [3, 6, 9]
-    assert (tmp_path / "run" / "metrics.json").exists()
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    # the dtype this machine computes fast, why, and both threads at work
+    assert metrics["dtype"] == metrics["precision"]["dtype"] in ("bfloat16", "float32")
+    assert metrics["precision"]["reason"].startswith("auto: ")
+    assert metrics["threads"] == 2
     assert (tmp_path / "run" / "config.yaml").exists()
 
     adapter = export_gguf_lora(result.adapter_dir, tmp_path / "adapter.gguf")
@@ -183,7 +189,8 @@ def test_qlora_on_cpu_learns_and_the_4bit_trap_stops_the_run(
     # The trap from ARCHITECTURE.md: one forward pass in eval mode (a `generate()`, a quick
     # check) before training repacks the 4-bit weights and no LoRA weight gets a gradient. The
     # run must stop at its first step with the reason, not train for hours with a flat loss.
-    model, tokenizer = load_base(checkpoint, config.dtype, "nf4")
+    choice, _ = resolve_dtype(config.dtype)
+    model, tokenizer = load_base(checkpoint, choice.dtype, "nf4")
     ids = torch.tensor([tokenizer("El precio de la leche es").input_ids])
     model.eval()
     with torch.no_grad():

@@ -26,6 +26,7 @@ from app.metrics import Metrics
 from app.routes import admin, chat, openai, ops
 from app.runtime import Runtime, open_runtime
 from app.security import AdminGuard, Guard
+from core.domain import Clock, utcnow
 from core.settings import Settings
 from pipeline.operations import open_operations
 from pipeline.training import AdapterEvaluator, AdapterTrainer
@@ -45,13 +46,15 @@ def create_app(
     embedder: Embedder | None = None,
     trainer: AdapterTrainer | None = None,
     evaluator: AdapterEvaluator | None = None,
+    clock: Clock = utcnow,
 ) -> FastAPI:
-    """`trainer`/`evaluator` replace the pipeline's training processes (tests)."""
+    """`trainer`/`evaluator` replace the pipeline's training processes and `clock` the time
+    the answers go by (tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            runtime = await open_runtime(settings, model=model, embedder=embedder)
+            runtime = await open_runtime(settings, model=model, embedder=embedder, clock=clock)
             stack.push_async_callback(runtime.close)
             app.state.runtime = runtime
             app.state.ops = await open_operations(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
@@ -152,35 +152,71 @@ def comparison(facts: Sequence[ProductFacts]) -> str:
 
 
 def history(f: ProductFacts, query: Query, now: datetime) -> str:
+    """The price story the question asks for: the last change, or, for a period ("este mes",
+    "desde octubre de 2023"), the price at its start, the price at its end, the direction and
+    the dates. `now` places a relative period on the calendar (the service's clock)."""
     p = f.product
-    changes = list(f.history)
-    if len(changes) < 2:
+    head = f"{p.name} [{f.ref}] en {chain_name(p.chain)}"
+    changes = f.price_changes
+    tail = f"; precio a {day(p.observed_at)}: {money(p.price)}."
+    if query.period is None:
+        if len(changes) < 2:
+            return (
+                f"{head} cuesta {money(p.price)} (precio a {day(p.observed_at)}) y no tengo "
+                "cambios de precio registrados."
+            )
+        before, last = changes[-2], changes[-1]
+        moved = "subido" if last.price > before.price else "bajado"
         return (
-            f"{p.name} [{f.ref}] en {chain_name(p.chain)} cuesta {money(p.price)} "
-            f"(precio a {day(p.observed_at)}) y no tengo cambios de precio registrados."
+            f"{head} ha {moved} de {money(before.price)} a {money(last.price)} el "
+            f"{day(last.observed_at)}" + tail
         )
-    before, last = changes[-2], changes[-1]
-    since = _window_start(query, now)
-    moved = "subido" if last.price > before.price else "bajado"
+    period = query.period
+    start, end = period.bounds(now)
+    past = period.kind in ("during", "previous")
+    if p.observed_at < start or not changes:
+        return (
+            f"{head}: no tengo precios {period.label}; el último que tengo es "
+            f"{money(p.price)}, a {day(p.observed_at)}."
+        )
+    in_force = [c for c in changes if c.observed_at <= start]
+    inside = [c for c in changes if start < c.observed_at and (c.observed_at < end or not past)]
+    note = ""
+    if in_force:
+        base, base_day = in_force[-1], day(start)
+    elif inside:  # the data begins inside the period
+        base, inside = inside[0], inside[1:]
+        base_day = day(base.observed_at)
+        note = f" (no tengo precios anteriores al {base_day})"
+    else:  # the period ended before the first price I have
+        first = changes[0]
+        return (
+            f"{head}: no tengo precios {period.label}; el primero que tengo es "
+            f"{money(first.price)}, del {day(first.observed_at)}" + tail
+        )
+    if not inside:
+        verb = "no cambió de precio" if past else "no ha cambiado de precio"
+        costs = "costaba" if past else "cuesta"
+        return (
+            f"{head} {verb} {period.label}{note}: {costs} {money(base.price)} desde el "
+            f"{day(base.observed_at)}" + tail
+        )
+    final = inside[-1]
+    if final.price == base.price:
+        moved = "cambió de precio y volvió a" if past else "ha cambiado de precio y vuelve a"
+        return (
+            f"{head} {moved} costar {money(base.price)} {period.label}{note} "
+            f"({len(inside)} cambios, el último el {day(final.observed_at)})" + tail
+        )
+    rose = final.price > base.price
+    verb = ("subió" if rose else "bajó") if past else ("ha subido" if rose else "ha bajado")
     text = (
-        f"{p.name} [{f.ref}] en {chain_name(p.chain)} ha {moved} de {money(before.price)} a "
-        f"{money(last.price)} el {day(last.observed_at)}"
+        f"{head} {verb} {period.label}{note}: de {money(base.price)} el {base_day} a "
+        f"{money(final.price)} el {day(final.observed_at)}"
     )
-    if since is not None and last.observed_at < since:
-        text = (
-            f"{p.name} [{f.ref}] en {chain_name(p.chain)} no ha cambiado de precio desde el "
-            f"{day(last.observed_at)} ({money(last.price)}; antes {money(before.price)})"
-        )
-    return text + f"; precio a {day(p.observed_at)}: {money(p.price)}."
-
-
-def _window_start(query: Query, now: datetime) -> datetime | None:
-    text = fold(query.original)
-    if "semana" in text:
-        return now - timedelta(days=7)
-    if "mes" in text.split() or "este mes" in text:
-        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return None
+    if len(inside) > 1:
+        text += f" ({len(inside)} cambios)"
+    return text + tail
 
 
 def allergens(query: Query, facts: Sequence[ProductFacts]) -> str:

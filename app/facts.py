@@ -111,11 +111,22 @@ class ProductFacts:
     def allergen_status(self, allergen: Allergen) -> AllergenStatus:
         return self.product.allergens.status(allergen)
 
+    @property
+    def price_changes(self) -> list[PriceObservation]:
+        """Oldest first, one entry per change of the package price: an observation that only
+        changed the price per kilo is no change the shopper sees ("bajó de 2,80 € a 2,80 €")."""
+        changes: list[PriceObservation] = []
+        for observation in sorted(self.history, key=lambda o: o.observed_at):
+            if not changes or observation.price != changes[-1].price:
+                changes.append(observation)
+        return changes
+
     def history_line(self) -> str | None:
         """Price changes, oldest first: "8,79 € (25/09/2026) → 9,35 € (06/11/2026)"."""
-        if len(self.history) < 2:
+        changes = self.price_changes
+        if len(changes) < 2:
             return None
-        return " → ".join(f"{money(o.price)} ({day(o.observed_at)})" for o in self.history[-4:])
+        return " → ".join(f"{money(o.price)} ({day(o.observed_at)})" for o in changes[-4:])
 
     def context_line(self, with_history: bool = False, with_ingredients: bool = False) -> str:
         p = self.product

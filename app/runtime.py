@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.chat_model import ChatModel
 from app.gate import ModelGate
 from app.service import ChatService
+from core.domain import Clock, utcnow
 from core.errors import NotFoundError
 from core.settings import Settings
 from retrieval.embedder import Embedder, create_embedder
@@ -65,8 +66,10 @@ async def open_runtime(
     settings: Settings,
     model: ChatModel | None = None,
     embedder: Embedder | None = None,
+    clock: Clock = utcnow,
 ) -> Runtime:
-    """Open everything; `model`/`embedder` replace the configured ones (tests, benchmarks)."""
+    """Open everything; `model`/`embedder`/`clock` replace the configured ones (tests,
+    benchmarks)."""
     store = create_store(settings)
     await store.initialize()
     conversations = create_conversation_store(settings)
@@ -87,7 +90,7 @@ async def open_runtime(
         raise
     await asyncio.to_thread(_warm, retriever)
     service = ChatService(
-        retriever, store, conversations, gate, settings.chat, settings.model.max_tokens
+        retriever, store, conversations, gate, settings.chat, settings.model.max_tokens, clock
     )
     log.info("Chat service ready: model %s", service.model_name)
     return Runtime(settings, store, conversations, retriever, gate, service)

@@ -21,7 +21,7 @@ from app.facts import ProductFacts
 from app.gate import ModelGate
 from app.grounding import Grounder, StreamingCheck
 from app.prompt import RULES, build_messages
-from core.domain import ConversationTurn
+from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings
 from retrieval.query import Intent, Query, understand
@@ -85,13 +85,17 @@ class ChatService:
         gate: ModelGate | None,
         settings: ChatSettings,
         max_tokens: int = 200,
+        clock: Clock = utcnow,
     ) -> None:
+        """`clock` places the periods questions name ("este mes") on the calendar; tests give a
+        fixed one so that answers do not depend on the day they run."""
         self._retriever = retriever
         self._store = store
         self._conversations = conversations
         self._gate = gate
         self._settings = settings
         self._max_tokens = max_tokens
+        self._clock = clock
 
     @property
     def model_name(self) -> str:
@@ -152,7 +156,7 @@ class ChatService:
             parts.append(compose.not_found(query, facts))
         elif self._gate is None:
             grounding = Grounding("composed")
-            parts.append(compose.compose(query, facts))
+            parts.append(compose.compose(query, facts, self._clock()))
         else:
             check = StreamingCheck(Grounder(facts, instructions=RULES))
             async for piece in self._gate.stream(prepared.messages, self._max_tokens, usage):
@@ -170,7 +174,7 @@ class ChatService:
                 parts = [refusal]
                 grounding = Grounding("verified", ["negativa del modelo: ningún producto coincide"])
             elif grounding.verdict == "replaced":
-                parts = [*parts[:shown], compose.compose(query, facts)]
+                parts = [*parts[:shown], compose.compose(query, facts, self._clock())]
             elif compose.asks_about_allergens(query):
                 cited = _cited(" ".join(parts), facts) or facts[:1]
                 parts.append(compose.allergens(query, cited))

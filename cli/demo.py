@@ -20,10 +20,13 @@ from retrieval.embedder import create_embedder
 from storage.base import ProductStore
 from storage.factory import create_datalake
 
+# The price-history question names its period: the sample catalogue's prices are dated (up to
+# 20/11/2026), so "este mes" would get another true answer every month ("no tengo precios este
+# mes") and the demo would show less the later it is run.
 QUESTIONS = (
     "¿Dónde está más barato el aceite de oliva virgen extra?",
     "¿Qué galletas sin gluten hay por menos de 2 €?",
-    "¿Ha subido la leche entera este mes?",
+    "¿Ha subido la leche entera desde octubre de 2026?",
 )
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +29,9 @@ def to_utc_ms(value: datetime) -> datetime:
 
 def utcnow() -> datetime:
     return to_utc_ms(datetime.now(UTC))
+
+
+Clock = Callable[[], datetime]  # what tells the time where an answer depends on it (`utcnow`)
 
 
 def new_execution_id() -> str:

@@ -105,7 +105,7 @@ def comparison(facts: Sequence[ProductFacts], rng: random.Random) -> str | None:
 
 
 def history(f: ProductFacts, rng: random.Random) -> str:
-    p, changes = f.product, f.history
+    p, changes = f.product, f.price_changes
     if len(changes) < 2:
         return (
             f"No tengo cambios de precio de {p.name} [{f.ref}]: cuesta {money(p.price)} "

@@ -1,6 +1,7 @@
 """Understanding a Spanish shopping question: which chains, what price limits, which allergens
-to avoid, and what the shopper wants (the cheapest, a comparison, a price history). What is
-left is the text to search for. Constraints become hard filters; nothing here guesses."""
+to avoid, which period of time, and what the shopper wants (the cheapest, a comparison, a price
+history). What is left is the text to search for. Constraints become hard filters; nothing here
+guesses, and nothing here reads the clock (a period is placed on the calendar by its user)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.allergens import Allergen
+from retrieval.period import Period, find_period
 from storage.codec import fold
 
 
@@ -33,6 +35,7 @@ class Query:
     exclude: frozenset[Allergen] = frozenset()
     lactose_free: bool = False
     intents: frozenset[Intent] = field(default_factory=lambda: frozenset({Intent.FIND}))
+    period: Period | None = None  # "este mes", "desde octubre de 2023"
 
     @property
     def constrained(self) -> bool:
@@ -86,7 +89,7 @@ _INTENTS = (
         Intent.HISTORY,
         r"ha\s+subido|han\s+subido|ha\s+bajado|han\s+bajado|subida|bajada|"
         r"evolucion|historial|antes\s+costaba|cambiado\s+de\s+precio|"
-        r"subio|bajo\s+de\s+precio",
+        r"subio|bajo\s+de\s+precio|costaba|costaban|valia|valian",
     ),
     (
         Intent.COMPARE,
@@ -105,7 +108,8 @@ _FILLER = re.compile(
     r"semana|ultim[oa]s?|super|supermercado|supermercados|producto|productos|euros?|eur|"
     r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
     r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar|mejor|"
-    r"favor|saber|quiero|dime|dices|puede|tomar|alguien|alergic[oa]s?|soy)\b"
+    r"favor|saber|quiero|dime|dices|puede|tomar|alguien|alergic[oa]s?|soy|costaba|costaban|"
+    r"valia|valian|subio|cambiado|cambio)\b"
 )
 
 
@@ -117,6 +121,7 @@ def understand(question: str) -> Query:
     original = question.strip()
     text = fold(original)
     text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)|\.(?!\w)", " ", text)  # keep 2,50 and D.O.
+    period, text = find_period(text)
     chains = {slug for name, slug in _CHAINS.items() if re.search(rf"\b{name}\b", text)}
     # "Dia" the chain, not "día" the day: capitalised without accent, or after en/del/el/super.
     # (lower() keeps the accent of "día", so it never matches)
@@ -167,4 +172,5 @@ def understand(question: str) -> Query:
         exclude=frozenset(exclude),
         lactose_free=lactose_free,
         intents=frozenset(intents or {Intent.FIND}),
+        period=period,
     )

@@ -4,12 +4,16 @@ shopper sees is cited, priced as the data says, dated, and honest about what it 
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
+import pytest
 
 from app.compose import ALLERGEN_DISCLAIMER, REFUSAL
-from tests.app.conftest import LiveServer
+from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 
 AOVE = "¿Dónde está más barato el aceite de oliva virgen extra?"
@@ -134,17 +138,30 @@ async def test_allergen_answer_never_calls_unknown_safe(
     assert body["grounding"]["verdict"] in ("repaired", "replaced")
 
 
-async def test_price_history_question_answers_with_dates(
-    client: httpx.AsyncClient, model: ScriptedChatModel
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        # month end: the sample's November rises, from the price on the 1st
+        ("2026-11-30T20:00:00", r"ha subido este mes: de \d,\d\d € el 01/11/2026 a \d,\d\d €"),
+        # month start: the sample was last priced on 20/11, nothing is known of December
+        ("2026-12-01T08:00:00", r": no tengo precios este mes; el último que tengo es \d,\d\d €"),
+        # a year change: the same question, January
+        ("2027-01-01T00:30:00", r": no tengo precios este mes; el último que tengo es"),
+    ],
+)
+async def test_price_history_answers_the_period_asked_on_the_service_clock(
+    data_dir: Path, model: ScriptedChatModel, today: str, expected: str
 ) -> None:
-    model.queue("")  # the model says nothing usable
-    body = await ask(client, "¿Ha subido la leche entera este mes?")
+    model.queue("")  # the model says nothing usable: the answer is composed from the data
+    now = datetime.fromisoformat(today).replace(tzinfo=UTC)
+    with LiveServer(chat_settings(data_dir), model, clock=lambda: now) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = await ask(client, "¿Ha subido la leche entera este mes?")
     first = body["products"][0]
     assert "Leche entera" in first["name"]
     answer = body["answer"]
-    assert f"[{first['ref']}]" in answer
-    assert " ha subido de " in answer or " ha bajado de " in answer or "no ha cambiado" in answer
-    assert "/2026" in answer
+    assert answer.startswith(f"{first['name']} [{first['ref']}] en "), answer
+    assert re.search(expected, answer), answer
 
 
 async def test_stream_sends_verified_text_then_the_whole_answer(

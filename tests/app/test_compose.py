@@ -3,13 +3,16 @@ true whatever order retrieval gave, and must not leave out a product the shopper
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+
+import pytest
 
 from app.compose import compose
 from app.facts import ProductFacts
 from app.grounding import Grounder
 from retrieval.query import understand
-from tests.factories import make_product
+from tests.factories import day, make_price, make_product
 
 
 def _biscuits(chain: str, price: str, per_kg: str | None) -> ProductFacts:
@@ -73,3 +76,118 @@ def test_no_cheapest_claim_without_a_price_per_kilo() -> None:
     assert "no puedo decir cuál sale más barato" in answer
     assert "El más barato" not in answer
     assert "[1]" in answer and "[2]" in answer
+
+
+# Price history: the sample's Consum milk (1,05 € on 25/09, 1,15 € on 16/10, 1,19 € on 06/11,
+# 1,25 € on 20/11/2026, last seen 20/11), asked about at several dates under a fixed clock.
+def _milk(last_seen: str = "2026-11-20") -> ProductFacts:
+    product = make_product(
+        chain="consum", chain_product_id="leche", name="Leche entera Consum", brand="Consum",
+        price=Decimal("1.25"), reference_price=Decimal("1.25"), observed_at=day(last_seen),
+    )  # fmt: skip
+    prices = [("1.05", "2026-09-25"), ("1.15", "2026-10-16"), ("1.19", "2026-11-06"),
+              ("1.25", "2026-11-20")]  # fmt: skip
+    return ProductFacts(1, product, tuple(make_price(product.id, p, at) for p, at in prices))
+
+
+@pytest.mark.parametrize(
+    ("question", "now", "last_seen", "expected"),
+    [
+        (  # month end: this month's two rises, from the price on the 1st
+            "¿Ha subido la leche este mes?",
+            "2026-11-30T23:00",
+            "2026-11-30",
+            "Leche entera Consum [1] en Consum ha subido este mes: de 1,15 € el 01/11/2026 a "
+            "1,25 € el 20/11/2026 (2 cambios); precio a 30/11/2026: 1,25 €.",
+        ),
+        (  # month start, seen today: no change yet this month, and since when it costs that
+            "¿Ha subido la leche este mes?",
+            "2026-12-01T10:00",
+            "2026-12-01",
+            "Leche entera Consum [1] en Consum no ha cambiado de precio este mes: cuesta 1,25 € "
+            "desde el 20/11/2026; precio a 01/12/2026: 1,25 €.",
+        ),
+        (  # month start, not seen since November: nothing known about this month
+            "¿Ha subido la leche este mes?",
+            "2026-12-01T10:00",
+            "2026-11-20",
+            "Leche entera Consum [1] en Consum: no tengo precios este mes; el último que tengo "
+            "es 1,25 €, a 20/11/2026.",
+        ),
+        (  # a year change: "desde octubre" is last year's October
+            "¿Ha subido la leche desde octubre?",
+            "2027-01-02T09:00",
+            "2027-01-02",
+            "Leche entera Consum [1] en Consum ha subido desde octubre: de 1,05 € el 01/10/2026 "
+            "a 1,25 € el 20/11/2026 (3 cambios); precio a 02/01/2027: 1,25 €.",
+        ),
+        (  # a closed period in the past tense
+            "¿Subió la leche el mes pasado?",
+            "2026-12-03T09:00",
+            "2026-12-03",
+            "Leche entera Consum [1] en Consum subió el mes pasado: de 1,15 € el 01/11/2026 a "
+            "1,25 € el 20/11/2026 (2 cambios); precio a 03/12/2026: 1,25 €.",
+        ),
+        (  # a named month with one change
+            "¿Cuánto costaba la leche en octubre de 2026?",
+            "2027-01-02T09:00",
+            "2027-01-02",
+            "Leche entera Consum [1] en Consum subió en octubre de 2026: de 1,05 € el "
+            "01/10/2026 a 1,15 € el 16/10/2026; precio a 02/01/2027: 1,25 €.",
+        ),
+        (  # the data begins inside the period: said so, from the first price known
+            "¿Ha subido la leche desde 2026?",
+            "2027-01-02T09:00",
+            "2027-01-02",
+            "Leche entera Consum [1] en Consum ha subido desde 2026 (no tengo precios "
+            "anteriores al 25/09/2026): de 1,05 € el 25/09/2026 a 1,25 € el 20/11/2026 "
+            "(3 cambios); precio a 02/01/2027: 1,25 €.",
+        ),
+        (  # before any price known
+            "¿Cuánto costaba la leche en marzo de 2024?",
+            "2027-01-02T09:00",
+            "2027-01-02",
+            "Leche entera Consum [1] en Consum: no tengo precios en marzo de 2024; el primero "
+            "que tengo es 1,05 €, del 25/09/2026; precio a 02/01/2027: 1,25 €.",
+        ),
+        (  # no period: the last change, whatever the date
+            "¿Ha subido la leche?",
+            "2030-06-15T09:00",
+            "2026-11-20",
+            "Leche entera Consum [1] en Consum ha subido de 1,19 € a 1,25 € el 20/11/2026; "
+            "precio a 20/11/2026: 1,25 €.",
+        ),
+    ],
+)
+def test_price_history_answers_the_period_asked_under_a_fixed_clock(
+    question: str, now: str, last_seen: str, expected: str
+) -> None:
+    answer = compose(understand(question), [_milk(last_seen)], day(now))
+    assert answer == expected
+
+
+TREND_QUESTIONS = ("¿Ha subido la leche este mes?", "¿Ha subido la leche desde octubre?",
+                   "¿Ha bajado la leche la última semana?", "¿Ha subido la leche?")  # fmt: skip
+TREND = re.compile(r"(?:ha subido|subió|ha bajado|bajó)\b.*?de ([\d,]+) € .*? a ([\d,]+) €")
+
+
+def test_a_composed_trend_never_contradicts_its_own_amounts() -> None:
+    for now in ("2026-10-20", "2026-11-10", "2026-11-25", "2026-12-02", "2027-01-02"):
+        for question in TREND_QUESTIONS:
+            answer = compose(understand(question), [_milk(now[:10])], day(now))
+            moved = TREND.search(answer)
+            if moved:
+                first, last = (Decimal(x.replace(",", ".")) for x in moved.groups())
+                assert (last > first) == ("subi" in moved[0]), answer
+                assert last != first, answer
+
+
+def test_an_observation_that_kept_the_package_price_is_no_change() -> None:
+    """The store records an observation when the price per kilo changes too: "bajó de 2,80 € a
+    2,80 €" came from taking the last two observations for the last change."""
+    milk = _milk()
+    same = make_price(milk.product.id, "1.25", "2026-11-27")  # only the EUR/l moved
+    facts = ProductFacts(1, milk.product, (*milk.history, same))
+    answer = compose(understand("¿Ha subido la leche?"), [facts], day("2026-12-01"))
+    assert "ha subido de 1,19 € a 1,25 € el 20/11/2026" in answer
+    assert facts.history_line() is not None and "1,25 € (27/11/2026)" not in facts.history_line()

@@ -50,9 +50,12 @@ lint: setup-dev
 	$(BIN)/mypy
 
 # Slow tests (real models, > 30 s) run in their own step first; the default suite closes the run.
+# Each step says how long it took (a CPU without native bfloat16 shows here first).
 test: lint
-	$(BIN)/pytest -m slow -q || [ $$? -eq 5 ]
-	$(BIN)/pytest
+	@t=$$(date +%s); $(BIN)/pytest -m slow -q --durations=5; rc=$$?; \
+	  echo "slow tests: $$(( $$(date +%s) - t )) s"; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	@t=$$(date +%s); $(BIN)/pytest; rc=$$?; \
+	  echo "default tests: $$(( $$(date +%s) - t )) s"; exit $$rc
 
 bench: setup-dev
 	$(BIN)/python benchmarks/store.py

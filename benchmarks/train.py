@@ -1,7 +1,7 @@
 """Training benchmark: seconds per step, tokens per second and peak memory of LoRA training.
 
     python benchmarks/train.py [--steps 4] [--examples 48] [--threads 2] [--data-dir DIR]
-                               [--output FILE]
+                               [--output FILE] [--all-variants]
 
 Real RAG-format examples (the chat service's own prompts over the sample catalogue, as
 `supersmart train` builds them) on the packaged Gemma 3 270M, the same batches for every
@@ -13,7 +13,14 @@ variant, each variant in its own process (peak RSS is a per-process high-water m
   applied only where the answer is).
 
 One warm-up step is not counted. Speed-ups are against `plain peft fp32` in the same run, so a
-busy machine moves every row alike.
+busy machine moves every row alike. `CPU use` is process CPU time over wall time during the
+steps (about 2 when both threads of a 2-thread run are busy).
+
+The CPU matters more than anything here: where bfloat16 is emulated (AVX2-only CPUs) a bf16 step
+takes tens of minutes, so the bf16 training variants run there only with `--all-variants`; both
+dtypes are always measured on one matmul (512x640 @ 640x2048, the shape of the issue that found
+it), and the table says what `dtype: auto` picks on this machine. To see an AVX2 CPU's figures on
+a newer one: `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/train.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -86,15 +94,20 @@ def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads
     order = batch_order(len(fitting), steps + 1, cfg)
     tokens = [sum(fitting[i] for i in batch) for batch in order]
     ends: list[float] = []
+    cpu = [time.process_time()]
     if variant["loop"] == "ours":
         with tempfile.TemporaryDirectory() as out:
-            trainer = LoraTrainer(
-                cfg, checkpoint, Path(out), "bench", on_step=lambda *_: ends.append(time.time())
-            )
+
+            def on_step(*_: object) -> None:
+                ends.append(time.time())
+                cpu.append(time.process_time())
+
+            trainer = LoraTrainer(cfg, checkpoint, Path(out), "bench", on_step=on_step)
             trainer.run(train, [])
     else:
-        ends = _plain_peft(cfg, checkpoint, train, order)
+        ends, cpu = _plain_peft(cfg, checkpoint, train, order)
     seconds = [b - a for a, b in itertools.pairwise(ends)]  # warm-up step not counted
+    cpu_use = (cpu[-1] - cpu[-len(seconds) - 1]) / sum(seconds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -105,6 +118,7 @@ def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads
                 "tokens_per_s": round(sum(tokens[1:]) / sum(seconds), 1),
                 "tokens_per_step": round(statistics.mean(tokens[1:]), 1),
                 "peak_rss_mb": round(peak_mb),
+                "cpu_use": round(cpu_use, 2),
             }
         )
     )
@@ -112,7 +126,7 @@ def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads
 
 def _plain_peft(
     cfg: TrainConfig, checkpoint: Path, train: list[Any], order: list[list[int]]
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     """The loop from the peft documentation: labels in, loss out (all logits computed)."""
     import torch
 
@@ -127,7 +141,7 @@ def _plain_peft(
     encoded = [e for e in (encode(tokenizer, m) for m in train) if len(e[0]) <= cfg.max_length]
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr)
-    ends = []
+    ends, cpu = [], []
     for batch in order:
         rows = [encoded[i] for i in batch]
         width = max(len(ids) for ids, _ in rows)
@@ -139,7 +153,29 @@ def _plain_peft(
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         ends.append(time.time())
-    return ends
+        cpu.append(time.process_time())
+    return ends, cpu
+
+
+EMULATION = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+
+
+def _matmul_ms(threads: int) -> dict[str, float]:
+    """One 512x640 @ 640x2048 matmul in each dtype, best of 3 after a warm-up."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(512, 640), torch.randn(640, 2048)
+    timings = {}
+    for name in ("float32", "bfloat16"):
+        x, y = a.to(getattr(torch, name)), b.to(getattr(torch, name))
+        runs = []
+        for _ in range(4):
+            start = time.perf_counter()
+            torch.mm(x, y)
+            runs.append((time.perf_counter() - start) * 1000)
+        timings[name] = round(min(runs[1:]), 2)
+    return timings
 
 
 # the whole benchmark -----------------------------------------------------------------------
@@ -167,6 +203,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, help="reuse a data dir (models, catalogue)")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--all-variants", action="store_true",
+        help="also run the bf16 training variants where bf16 is emulated (tens of minutes a step)",
+    )  # fmt: skip
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--examples-file", type=Path, help=argparse.SUPPRESS)
@@ -176,6 +216,35 @@ def main() -> None:
         return
 
     from finetune.base_model import ensure_checkpoint
+    from finetune.precision import choose_dtype, cpu_model, detect_capability
+
+    capability = detect_capability(args.threads)
+    auto = choose_dtype("auto", capability)
+    matmul = _matmul_ms(args.threads)
+    cpu = {
+        "cpu_model": cpu_model(),
+        "torch_capability": capability.isa,
+        "emulating": {k: os.environ[k] for k in EMULATION if k in os.environ},
+        "matmul_ms": matmul,
+        "bf16_matmul_slowdown": round(matmul["bfloat16"] / matmul["float32"], 2),
+        "auto_dtype": auto.dtype,
+        "auto_reason": auto.reason,
+    }
+    print_table(
+        f"This machine ({args.threads} threads)",
+        ["CPU", "torch kernels", "matmul fp32 ms", "matmul bf16 ms", "bf16 / fp32", "auto picks"],
+        [[cpu["cpu_model"] or "?", capability.isa + (" (emulated)" if cpu["emulating"] else ""),
+          matmul["float32"], matmul["bfloat16"], f"{cpu['bf16_matmul_slowdown']:.2f}x",
+          auto.dtype]],
+    )  # fmt: skip
+    names = [
+        name
+        for name, variant in VARIANTS.items()
+        if args.all_variants or capability.native_bf16 or variant["dtype"] == "float32"
+    ]
+    skipped = [name for name in VARIANTS if name not in names]
+    if skipped:
+        print(f"Not run (bf16 is emulated here; --all-variants runs them): {', '.join(skipped)}")
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
@@ -185,7 +254,7 @@ def main() -> None:
         checkpoint = ensure_checkpoint(settings)
         examples = asyncio.run(_examples(settings, args.examples, Path(tmp) / "examples.jsonl"))
         results = []
-        for name in VARIANTS:
+        for name in names:
             print(f"{name} ...", flush=True)
             done = subprocess.run(
                 [sys.executable, __file__, "--variant", name, "--checkpoint", str(checkpoint),
@@ -201,7 +270,7 @@ def main() -> None:
         row["speedup_vs_plain_fp32"] = round(base["s_per_step"] / row["s_per_step"], 2)
     print_table(
         f"LoRA training steps (batch 4, {args.threads} threads, median of {args.steps})",
-        ["variant", "s/step", "tokens/s", "tokens/step", "peak RSS MB", "speed-up"],
+        ["variant", "s/step", "tokens/s", "tokens/step", "peak RSS MB", "CPU use", "speed-up"],
         [
             [
                 r["variant"],
@@ -209,12 +278,17 @@ def main() -> None:
                 r["tokens_per_s"],
                 r["tokens_per_step"],
                 r["peak_rss_mb"],
+                f"{r['cpu_use']:.2f}",
                 f"{r['speedup_vs_plain_fp32']:.2f}x",
             ]
             for r in results
         ],
     )
-    payload = {"machine": machine() | {"threads": args.threads}, "results": results}
+    payload = {
+        "machine": machine() | {"threads": args.threads} | cpu,
+        "results": results,
+        "not_run": skipped,
+    }
     print(f"written to {write_results('train', payload, args.output)}")
 
 

@@ -14,8 +14,12 @@ def evaluate(
     ctx: typer.Context,
     questions: str = typer.Option(
         "sample",
-        help="Question set: 'sample' (the bundled catalogue, committed questions) or 'shared' "
-        "(built from ../shared/data).",
+        help="Question set: 'sample' (the bundled catalogue, committed questions), 'real' (about "
+        "400 questions built from ../shared/data with a held-out part) or 'shared' (the generic "
+        "families on ../shared/data).",
+    ),
+    part: str = typer.Option(
+        "all", help="Which part of the set: 'dev', 'held-out' or 'all' (real set)."
     ),
     answerers: str = typer.Option(
         "zero-shot,few-shot,rag,lora,rag+lora,service,composed",
@@ -29,6 +33,9 @@ def evaluate(
     fresh: bool = typer.Option(
         False, help="Start over: rebuild the evaluation store and ask everything again."
     ),
+    rescore: bool = typer.Option(
+        False, help="Ask nothing: score the recorded answers again (after a scoring change)."
+    ),
 ) -> None:
     """Answer one question set with several techniques and write REPORT.md, report.html and
     results.json. Interrupted runs resume where they stopped."""
@@ -41,12 +48,14 @@ def evaluate(
     from evaluation.run import (
         eval_settings,
         prepare,
+        real_catalogue,
         sample_catalogue,
         shared_catalogue,
     )
     from evaluation.run import (
         evaluate as run_evaluation,
     )
+    from evaluation.run import rescore as rescore_answers
 
     settings = get_settings(ctx)
     names = [n.strip() for n in answerers.split(",") if n.strip()]
@@ -63,19 +72,32 @@ def evaluate(
             )
 
     with user_errors():
-        if questions not in ("sample", "shared"):
-            raise typer.BadParameter("--questions is 'sample' or 'shared'.")
+        if questions not in ("sample", "shared", "real"):
+            raise typer.BadParameter("--questions is 'sample', 'real' or 'shared'.")
+        if part not in ("dev", "held-out", "all"):
+            raise typer.BadParameter("--part is 'dev', 'held-out' or 'all'.")
         if fresh and work.exists():
             import shutil
 
             shutil.rmtree(work)  # its store, index and answers: everything is asked again
-        catalogue = sample_catalogue() if questions == "sample" else shared_catalogue(work)
+        if questions == "sample":
+            catalogue = sample_catalogue()
+        else:
+            catalogue = (real_catalogue if questions == "real" else shared_catalogue)(work)
         local = eval_settings(settings, work)
         with console.status("Preparing the evaluation store and index..."):
             question_set = asyncio.run(prepare(local, catalogue))
+        if part != "all":
+            question_set.questions = [q for q in question_set.questions if q.part == part]
         try:
-            lines = asyncio.run(
-                run_evaluation(settings, question_set, work, names, progress=progress, limit=limit)
+            lines = (
+                asyncio.run(rescore_answers(settings, question_set, work))
+                if rescore
+                else asyncio.run(
+                    run_evaluation(
+                        settings, question_set, work, names, progress=progress, limit=limit
+                    )
+                )
             )
         except ValueError as exc:
             err_console.print(f"[red]{exc}[/]")
@@ -96,6 +118,7 @@ def evaluate(
             "adapter": _shown(adapter) if adapter else "none",
             "generated": utcnow().strftime("%Y-%m-%d"),
             "answerers": names,
+            "rescored": rescore,
         }
         title = f"SuperSmart evaluation: {questions} question set"
         paths = write_report(out or work / "report", title, lines, names, meta, variants)

@@ -7,7 +7,12 @@ judges another.
   of an allergen the label does not exclude;
 - citations: precision (cited products that are right ones) and recall (a right product cited);
 - refusal: on questions nothing answers, "No encuentro"/"Solo puedo..." with no product cited;
-- grounding: the service's own sentence check finds nothing unsupported;
+- wrong claims: what `evaluation/claims.py` (written apart from the service) finds false in the
+  answer against the product data: a name that is not the cited product's, a price, unit price,
+  trend, date, allergen or safety claim the data does not hold, a false cheapest or "no
+  encuentro"; an answer with one is never right;
+- grounding: the service's own sentence check finds nothing unsupported (kept beside the
+  independent check: alone it would grade the service by its own rules);
 - language: Spanish, by function words.
 
 A metric that does not apply to a question is None, so every average says how many questions it
@@ -24,6 +29,7 @@ from decimal import Decimal
 from app.facts import ProductFacts
 from app.grounding import HEDGED
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from evaluation.questions import Question
 from finetune.dataset import ungrounded
 from storage.codec import fold
@@ -62,7 +68,9 @@ class Score:
     citation_recall: float | None = None
     refusal: bool | None = None  # unanswerable questions: refused properly
     false_refusal: bool | None = None  # answerable questions: refused anyway
+    trend: bool | None = None  # price-history questions: the direction said is the data's
     grounded: bool = True
+    wrong_claims: list[str] = field(default_factory=list)  # the independent checker's findings
     spanish: bool = True
     why: list[str] = field(default_factory=list)
 
@@ -73,7 +81,14 @@ def cited_ids(answer: str, context: Sequence[ProductFacts]) -> list[str]:
     return [by_ref[n] for n in refs if n in by_ref]
 
 
-def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> Score:
+def score(
+    question: Question,
+    answer: str,
+    context: Sequence[ProductFacts],
+    checker: ClaimChecker | None = None,
+) -> Score:
+    """`checker` knows the whole catalogue's words (a name of another product said of a cited
+    one); without it, only the context's."""
     gold = question.gold
     text = fold(answer)
     cited = cited_ids(answer, context)
@@ -84,6 +99,10 @@ def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> S
     problems = ungrounded(answer, context)
     result.grounded = not problems
     result.why += problems[:2]
+    checker = checker or ClaimChecker(vocabulary(f.product.name for f in context))
+    expected = Expected(gold.product_ids, gold.answerable, cheapest=question.family == "compare")
+    result.wrong_claims = wrong_claims(checker.check(answer, context, question.text, expected))
+    result.why += result.wrong_claims[:2]
     if cited:
         right = [c for c in cited if c in gold.product_ids]
         result.citation_precision = len(right) / len(cited)
@@ -91,11 +110,17 @@ def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> S
         result.citation_recall = 1.0 if any(c in gold.product_ids for c in cited) else 0.0
         if not result.citation_recall:
             result.why.append("no cita el producto correcto")
+    if gold.conversational:  # a greeting, help or thanks: short, no products, examples offered
+        result.refusal = not cited and not says_no and "¿" in answer and len(answer) < 600
+        if not result.refusal:
+            result.why.append("debía saludar y proponer preguntas de ejemplo, sin productos")
+        result.right = result.refusal and not result.wrong_claims
+        return result
     if not gold.answerable:
         result.refusal = says_no
         if not says_no:
             result.why.append("debía decir que no lo encuentra (o que solo ayuda con compras)")
-        result.right = says_no
+        result.right = says_no and not result.wrong_claims
         return result
     result.false_refusal = refused
     if refused:
@@ -105,6 +130,18 @@ def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> S
         result.price = _price_right(answer, figure, cited, context, gold.forbidden)
         if not result.price:
             result.why.append(f"no da {gold.price or gold.reference_price} (o da otro precio)")
+    if gold.total:
+        result.price = gold.total in answer
+        if not result.price:
+            result.why.append(f"no da el total, {gold.total}")
+    if gold.units is not None:
+        result.price = _says_number(text, gold.units)
+        if not result.price:
+            result.why.append(f"no dice cuántos: {gold.units}")
+    if gold.trend:
+        result.trend = bool(_TREND_WORDS[gold.trend].search(text))
+        if not result.trend:
+            result.why.append(f"no dice bien si subió o bajó ({gold.trend})")
     if gold.allergen:
         status = AllergenStatus(gold.allergen_status or "unknown")
         names = [f.product.name for f in context]
@@ -113,8 +150,8 @@ def score(question: Question, answer: str, context: Sequence[ProductFacts]) -> S
             result.why.append(f"no dice bien lo que la etiqueta dice de {gold.allergen}")
     # right: the right product, its figure, nothing unsupported (an echo of the prompt holds
     # the right price too, but is not an answer)
-    checks = [result.citation_recall == 1.0, not refused, result.grounded]
-    checks += [x for x in (result.price, result.allergen) if x is not None]
+    checks = [result.citation_recall == 1.0, not refused, result.grounded, not result.wrong_claims]
+    checks += [x for x in (result.price, result.allergen, result.trend) if x is not None]
     result.right = all(checks)
     return result
 
@@ -136,6 +173,22 @@ def _price_right(
         if f.product.id in cited:
             allowed |= f.allowed_prices
     return wanted in stated and stated <= allowed
+
+
+_TREND_WORDS = {
+    "up": re.compile(r"\b(?:ha subido|subio|mas car[oa]|ha aumentado|se ha encarecido)"),
+    "down": re.compile(r"\b(?:ha bajado|bajo|mas barat[oa]|ha disminuido|se ha abaratado)"),
+    "same": re.compile(r"no ha cambiado|mismo precio|sin cambios|no cambio|vuelve a costar"),
+}
+_NUMBER_WORDS = ("cero", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+                 "diez", "once", "doce", "trece", "catorce", "quince")  # fmt: skip
+
+
+def _says_number(text: str, n: int) -> bool:
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else None
+    return bool(
+        re.search(rf"\b{n}\b(?![,.]\d)", text) or (word and re.search(rf"\b{word}\b", text))
+    )
 
 
 def _value(number: str) -> Decimal:

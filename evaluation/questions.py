@@ -68,6 +68,10 @@ class Gold:
     allergen_status: str | None = None  # contains | traces | free | unknown
     answerable: bool = True
     forbidden: tuple[str, ...] = ()  # must never appear (an injected price)
+    total: str | None = None  # "3,75 €": what a quantity costs in all
+    units: int | None = None  # how many a budget buys
+    trend: str | None = None  # up | down | same, over the period asked
+    conversational: bool = False  # a greeting, help or thanks: a short answer with examples
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Question:
     family: str
     text: str
     gold: Gold
+    part: str = "dev"  # dev (iterate on it) | held-out (report it, never tune on it)
 
 
 @dataclass
@@ -99,7 +104,8 @@ class QuestionSet:
     def load(cls, path: Path) -> QuestionSet:
         data = json.loads(path.read_text(encoding="utf-8"))
         questions = [
-            Question(q["id"], q["family"], q["text"], _gold(q["gold"])) for q in data["questions"]
+            Question(q["id"], q["family"], q["text"], _gold(q["gold"]), q.get("part", "dev"))
+            for q in data["questions"]
         ]
         return cls(data["name"], questions, dict(data.get("injected", {})))
 

@@ -26,9 +26,15 @@ _METRICS = (  # (key in a score, label, share of questions where it applies)
     ("citation_recall", "citation recall"),
     ("refusal", "refusal accuracy"),
     ("false_refusal", "false refusals"),
-    ("grounded", "grounding pass"),
+    ("trend", "price change direction"),
+    ("wrong_claim", "answers with a wrong claim (independent check)"),
+    ("own_text", "right answers in the model's own words"),
+    ("grounded", "service's own check passes"),
     ("spanish", "in Spanish"),
 )
+_VERDICTS = ("verified", "repaired", "replaced", "composed")
+# Text no model wrote: the composed answerer, and the service when it replaced or composed.
+_NOT_MODEL_TEXT = {"replaced", "composed"}
 _WORST = 3
 
 
@@ -44,8 +50,9 @@ def summarise(
         answerers[name] = {
             "questions": len(rows),
             "errors": sum(1 for r in rows if r["error"]),
-            "metrics": {key: _mean(rows, key) for key, _ in _METRICS},
+            "metrics": {key: _metric(name, rows, key) for key, _ in _METRICS},
             "families": _families(rows),
+            "parts": _parts(rows),
             "latency_ms": _percentiles([r["latency_ms"] for r in rows]),
             "completion_tokens_mean": round(
                 statistics.mean(r["completion_tokens"] for r in rows), 1
@@ -56,8 +63,15 @@ def summarise(
     return {"answerers": answerers, "retrieval": retrieval}
 
 
-def _mean(rows: Sequence[dict[str, Any]], key: str) -> dict[str, Any]:
-    values = [float(r["score"][key]) for r in rows if r["score"][key] is not None]
+def _metric(answerer: str, rows: Sequence[dict[str, Any]], key: str) -> dict[str, Any]:
+    if key == "wrong_claim":  # answers scored before the independent checker existed: n/a
+        values = [float(bool(r["score"]["wrong_claims"])) for r in rows
+                  if "wrong_claims" in r["score"]]  # fmt: skip
+    elif key == "own_text":  # of the right answers, those whose text the model wrote
+        values = [float(answerer != "composed" and r["verdict"] not in _NOT_MODEL_TEXT)
+                  for r in rows if r["score"]["right"]]  # fmt: skip
+    else:
+        values = [float(r["score"][key]) for r in rows if r["score"].get(key) is not None]
     return {"value": round(sum(values) / len(values), 3) if values else None, "n": len(values)}
 
 
@@ -67,6 +81,17 @@ def _families(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
         family = out.setdefault(r["family"], {"right": 0, "n": 0})
         family["n"] += 1
         family["right"] += bool(r["score"]["right"])
+    return dict(sorted(out.items()))
+
+
+def _parts(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Right answers and answers with a wrong claim per part of the set (dev, held-out)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        part = out.setdefault(r.get("part", "dev"), {"right": 0, "wrong_claim": 0, "n": 0})
+        part["n"] += 1
+        part["right"] += bool(r["score"]["right"])
+        part["wrong_claim"] += bool(r["score"].get("wrong_claims"))
     return dict(sorted(out.items()))
 
 
@@ -105,15 +130,26 @@ def markdown(title: str, summary: dict[str, Any], meta: dict[str, Any]) -> str:
             "|---|" + "---|" * len(names)]  # fmt: skip
     for key, label in _METRICS:
         cells = [_cell(answerers[n]["metrics"][key], key) for n in names]
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
+        if any(cell != "-" for cell in cells):  # a metric no question of this set asks for: none
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
     out.append("| latency p50 / p95 (ms) | " + " | ".join(
         f"{a['latency_ms']['p50']:.0f} / {a['latency_ms']['p95']:.0f}" for a in answerers.values()
     ) + " |")  # fmt: skip
     out.append("| generated tokens (mean) | " + " | ".join(
         f"{a['completion_tokens_mean']:.0f}" for a in answerers.values()) + " |")  # fmt: skip
     out.append("| errors | " + " | ".join(str(a["errors"]) for a in answerers.values()) + " |")
-    out += ["", "Each cell: share (number of questions it applies to). *False refusals*: lower "
-            "is better.", "", "## Right answers by question family", ""]  # fmt: skip
+    out.append("| verdicts: " + " / ".join(_VERDICTS) + " | " + " | ".join(
+        " / ".join(str(a["verdicts"].get(v, 0)) for v in _VERDICTS) if a["verdicts"] else "-"
+        for a in answerers.values()) + " |")  # fmt: skip
+    out += ["", "Each cell: share (number of questions it applies to). *False refusals* and "
+            "*wrong claims*: lower is better. A wrong claim is what `evaluation/claims.py`, "
+            "written apart from the service, finds false against the data (a name that is not "
+            "the cited product's, a price, trend, date, allergen or safety claim the data does "
+            "not hold, a false cheapest or \"no encuentro\"); an answer with one is never right. "
+            "*In the model's own words*: right answers not replaced or composed from the data. "
+            "*Verdicts*: the service's own label for each answer.", ""]  # fmt: skip
+    out += _parts_table(answerers)
+    out += ["## Right answers by question family", ""]
     families = sorted({f for a in answerers.values() for f in a["families"]})
     out += ["| family | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for family in families:
@@ -142,6 +178,24 @@ def markdown(title: str, summary: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _parts_table(answerers: dict[str, Any]) -> list[str]:
+    """Development and held-out parts side by side (only for sets that have both)."""
+    names = list(answerers)
+    parts = sorted({p for a in answerers.values() for p in a["parts"]})
+    if len(parts) < 2:
+        return []
+    out = ["## By part of the question set", "", "| part | " + " | ".join(names) + " |",
+           "|---|" + "---|" * len(names)]  # fmt: skip
+    for part in parts:
+        cells = []
+        for n in names:
+            c = answerers[n]["parts"].get(part)
+            cells.append(f"{c['right']}/{c['n']} right, {c['wrong_claim']} with a wrong claim"
+                         if c else "-")  # fmt: skip
+        out.append(f"| {part} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def _cell(metric: dict[str, Any], key: str) -> str:
     if metric["value"] is None:
         return "-"
@@ -149,10 +203,14 @@ def _cell(metric: dict[str, Any], key: str) -> str:
 
 
 def _meta_line(meta: dict[str, Any]) -> str:
+    when = (
+        f"answers recorded earlier and scored again on {meta['generated']} (`--rescore`)"
+        if meta.get("rescored")
+        else f"generated {meta['generated']}"
+    )
     return (
         f"Question set `{meta['questions']}` ({meta['question_count']} questions), model "
-        f"`{meta['model']}`, adapter `{meta['adapter']}`, generated {meta['generated']}. "
-        f"Numbers: `results.json`."
+        f"`{meta['model']}`, adapter `{meta['adapter']}`, {when}. Numbers: `results.json`."
     )
 
 

@@ -34,8 +34,10 @@ from evaluation.answerers import (
     ZeroShot,
     worked_examples,
 )
+from evaluation.claims import ClaimChecker, vocabulary
 from evaluation.metrics import score
 from evaluation.questions import Question, QuestionSet, generate
+from evaluation.realset import generate_real
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class Catalogue:
     files: list[tuple[Path, str]]
     questions: Path  # loaded when it exists, else generated from the catalogue and saved
     held_out_only: bool = False  # ask only about products the shipped adapter never trained on
+    real: bool = False  # the real-data question set (`evaluation/realset.py`), not the generic
 
 
 def sample_catalogue() -> Catalogue:
@@ -83,6 +86,17 @@ def shared_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
             "without `--questions shared`, or put ../shared/data beside the checkout."
         )
     return Catalogue("shared", files, work / "questions.json")
+
+
+def real_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
+    """The real catalogues and the Mercadona price history; questions generated into `work`
+    (from data that is not ours to copy into the repository)."""
+    shared = shared_catalogue(work, root)
+    history = root / "mercadona_2025-03_price_history.csv"
+    if not history.exists():
+        raise NotFoundError(f"The Mercadona price history is not there ({history}).")
+    files = [shared.files[0], (history, "mercadona-history"), *shared.files[1:]]
+    return Catalogue("real", files, work / "questions.json", real=True)
 
 
 def eval_settings(settings: Settings, work: Path) -> Settings:
@@ -119,7 +133,14 @@ async def prepare(settings: Settings, catalogue: Catalogue, per_family: int = 8)
             questions = QuestionSet.load(catalogue.questions)
         else:
             products = await all_products(store)
-            questions = generate(catalogue.name, products, per_family, 0, catalogue.held_out_only)
+            if catalogue.real:
+                histories = {p.id: await store.price_history(p.id) for p in products
+                             if p.chain == "mercadona"}  # fmt: skip
+                questions = generate_real(products, histories)
+            else:
+                questions = generate(
+                    catalogue.name, products, per_family, 0, catalogue.held_out_only
+                )
             questions.save(catalogue.questions)
         if not (settings.index_path / "CURRENT").exists():
             products_by_id = await store.get_products(list(questions.injected))
@@ -187,6 +208,9 @@ async def evaluate(
     done = _done(answers_path)
     asked = questions.questions[:limit] if limit else questions.questions
     try:
+        from retrieval.build import all_products
+
+        checker = ClaimChecker(vocabulary(p.name for p in await all_products(runtime.store)))
         shots = await worked_examples(runtime.service, SHOTS)
         max_tokens = local.model.max_tokens
         for answerer in _answerers(names, model, runtime.service, shots, max_tokens):
@@ -196,7 +220,7 @@ async def evaluate(
             )
             for number, question in enumerate(asked, 1):
                 if (answerer.name, question.id) not in done:
-                    line = await _one(answerer, question)
+                    line = await _one(answerer, question, checker)
                     _append(answers_path, line)
                     done[(answerer.name, question.id)] = line
                     right += bool(line["score"]["right"])
@@ -207,7 +231,7 @@ async def evaluate(
     return [done[(n, q.id)] for n in names for q in asked if (n, q.id) in done]
 
 
-async def _one(answerer: Answerer, question: Question) -> dict[str, Any]:
+async def _one(answerer: Answerer, question: Question, checker: ClaimChecker) -> dict[str, Any]:
     started = time.perf_counter()
     error = None
     try:
@@ -216,7 +240,7 @@ async def _one(answerer: Answerer, question: Question) -> dict[str, Any]:
         log.warning("%s failed on %s: %s", answerer.name, question.id, exc)
         error = f"{type(exc).__name__}: {exc}"
         answer = Answer("", latency_ms=round((time.perf_counter() - started) * 1000, 1))
-    scored = score(question, answer.text, answer.context)
+    scored = score(question, answer.text, answer.context, checker)
     if error:
         scored.right = False
         scored.why.insert(0, error)
@@ -224,6 +248,7 @@ async def _one(answerer: Answerer, question: Question) -> dict[str, Any]:
         "answerer": answerer.name,
         "question_id": question.id,
         "family": question.family,
+        "part": question.part,
         "question": question.text,
         "answer": answer.text,
         "context": [_context_line(f) for f in answer.context],
@@ -261,6 +286,41 @@ def _append(path: Path, line: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+async def rescore(settings: Settings, questions: QuestionSet, work: Path) -> list[dict[str, Any]]:
+    """Score the recorded answers again with today's scorer, asking no model: each answer's
+    context is rebuilt from the evaluation store by the product ids it recorded. For a change to
+    the scoring (the independent claim checker) without hours of generation."""
+    from app.facts import ProductFacts
+    from retrieval.build import all_products
+    from storage.factory import create_store
+
+    path = work / "answers.jsonl"
+    lines = read_answers(path)
+    by_id = {q.id: q for q in questions.questions}
+    store = create_store(eval_settings(settings, work))
+    await store.initialize()
+    try:
+        products = {p.id: p for p in await all_products(store)}
+        checker = ClaimChecker(vocabulary(p.name for p in products.values()))
+        for line in lines:
+            context = []
+            for entry in line["context"]:
+                ref, product_id = int(entry[1 : entry.index("]")]), entry.rsplit("|", 1)[1].strip()
+                history = tuple(await store.price_history(product_id))
+                context.append(ProductFacts(ref, products[product_id], history))
+            scored = score(by_id[line["question_id"]], line["answer"], context, checker)
+            if line["error"]:
+                scored.right = False
+                scored.why.insert(0, line["error"])
+            line["score"] = asdict(scored)
+    finally:
+        await store.close()
+    path.write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+    )
+    return lines
 
 
 def read_answers(path: Path) -> list[dict[str, Any]]:

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from app.chat_model import Message, Usage
 from evaluation.report import write_report
-from evaluation.run import Catalogue, eval_settings, evaluate, prepare, sample_catalogue
+from evaluation.run import (
+    Catalogue,
+    eval_settings,
+    evaluate,
+    prepare,
+    rescore,
+    sample_catalogue,
+)
 from tests.app.conftest import chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 
@@ -71,3 +78,33 @@ async def test_answers_are_scored_failures_recorded_and_a_rerun_resumes(tmp_path
     assert "100% (6)" in paths["markdown"].read_text()
     page = paths["html"].read_text()
     assert page.count("data:image/png;base64,") == 3 and "http" not in page
+
+
+async def test_a_wrong_claim_is_never_right_and_rescoring_asks_no_model(tmp_path: Path) -> None:
+    settings = chat_settings(tmp_path / "user")
+    work = tmp_path / "work"
+    catalogue = Catalogue(
+        "sample", sample_catalogue().files, tmp_path / "questions.json", held_out_only=True
+    )
+    questions = await prepare(eval_settings(settings, work), catalogue, per_family=2)
+    liar = ScriptedChatModel(default="{1.name} [1] cuesta 0,07 €.")
+    lines = await evaluate(settings, questions, work, ["rag", "composed"], model=liar, limit=2)
+    rag = [line for line in lines if line["answerer"] == "rag"]
+    for line in rag:  # the right product cited, a price it never had
+        assert any(w.startswith("price: 0,07 €") for w in line["score"]["wrong_claims"]), line
+        assert not line["score"]["right"]
+
+    again = await rescore(settings, questions, work)  # no model: it would fail if asked
+    assert [line["score"] for line in again] == [line["score"] for line in lines]
+
+    meta = {"questions": "q.json", "question_count": 2, "model": "fake", "adapter": "none",
+            "generated": "2026-12-01", "answerers": ["rag", "composed"]}  # fmt: skip
+    paths = write_report(tmp_path / "report", "Eval", again, ["rag", "composed"], meta, [])
+    figures = json.loads(paths["json"].read_text())["answerers"]
+    assert figures["rag"]["metrics"]["wrong_claim"] == {"value": 1.0, "n": 2}
+    assert figures["composed"]["metrics"]["wrong_claim"] == {"value": 0.0, "n": 2}
+    # composed answers are right, but none of them is a model's own text
+    assert figures["composed"]["metrics"]["own_text"] == {"value": 0.0, "n": 2}
+    assert "| answers with a wrong claim (independent check) | 100% (2) | 0% (2) |" in (
+        paths["markdown"].read_text()
+    )

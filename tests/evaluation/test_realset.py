@@ -1,0 +1,71 @@
+"""The real-data question set: gold computed from the data, the same set from the same data, and
+a held-out part that asks about products the development part never names."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from core.allergens import Allergen, AllergenInfo
+from evaluation.realset import generate_real
+from tests.factories import day, make_price, make_product
+
+KINDS = ("Leche entera", "Aceite de girasol", "Galletas de avena", "Tomate frito", "Atún claro",
+         "Pan de molde", "Yogur natural", "Queso curado")  # fmt: skip
+CHAINS = ("mercadona", "dia", "consum")
+
+
+def _catalogue() -> list:  # type: ignore[type-arg]
+    products = []
+    for k, kind in enumerate(KINDS):
+        for c, chain in enumerate(CHAINS):
+            for brand in range(12):
+                price = Decimal("0.80") + Decimal(k) / 10 + Decimal(c * 12 + brand) / 17
+                price = price.quantize(Decimal("0.01"))
+                products.append(make_product(
+                    chain=chain, chain_product_id=f"{k}-{brand}", name=f"{kind} M{brand}{chain}",
+                    brand=None, price=price, reference_price=(price * 2).quantize(Decimal("0.01")),
+                    reference_unit="kg", unit_size=0.5, size_unit="kg",
+                    allergens=AllergenInfo(declared=True, contains=frozenset({Allergen.MILK}))
+                    if brand == 0 else AllergenInfo(),
+                    observed_at=day("2025-03-25"),
+                ))  # fmt: skip
+    return products
+
+
+def test_gold_comes_from_the_data() -> None:
+    products = _catalogue()
+    by_id = {p.id: p for p in products}
+    history = {products[0].id: [make_price(products[0].id, "0.70", "2025-03-18"),
+                                make_price(products[0].id, "0.80", "2025-03-22")]}  # fmt: skip
+    questions = generate_real(products, history).questions
+    families = {q.family for q in questions}
+    assert {"price", "reference_price", "cheapest_chain", "cheapest_across", "compare_two",
+            "budget", "quantity", "history", "absent", "conversation", "off_topic", "injection",
+            "english", "allergen_contains", "allergen_unknown"} <= families  # fmt: skip
+    for q in questions:
+        gold = q.gold
+        if q.family.startswith("cheapest") or q.family == "compare_two":
+            prices = [by_id[i].reference_price for i in gold.product_ids]
+            assert prices[0] == min(prices)  # type: ignore[type-var]
+        if q.family == "budget":
+            p = by_id[gold.product_ids[0]]
+            budget = int(q.text.split()[1])
+            assert gold.units == math.floor(budget / p.price) >= 2
+        if q.family == "history":
+            assert gold.trend == "up" and gold.product_ids == (products[0].id,)
+        if q.family == "absent":
+            assert not gold.answerable and not gold.product_ids
+
+
+def test_the_same_data_gives_the_same_set_and_parts_never_share_a_product() -> None:
+    products = _catalogue()
+    first, second = generate_real(products, {}), generate_real(list(reversed(products)), {})
+    assert [(q.text, q.part) for q in first.questions] == [
+        (q.text, q.part) for q in second.questions
+    ]
+    parts: dict[str, set[str]] = {"dev": set(), "held-out": set()}
+    for q in first.questions:
+        if len(q.gold.product_ids) == 1:
+            parts[q.part].add(q.gold.product_ids[0])
+    assert parts["dev"] and parts["held-out"] and not parts["dev"] & parts["held-out"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from app.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
@@ -25,8 +26,55 @@ _UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit
                ReferenceUnit.M: "metro"}  # fmt: skip
 
 
+EXAMPLES = (
+    "«¿Dónde está más barato el aceite de oliva virgen extra?»",
+    "«¿Qué galletas sin gluten hay por menos de 2 €?»",
+    "«¿Ha subido la leche entera este mes?»",
+)
+_THANKS = re.compile(r"gracias|eso es todo|adios|hasta luego|vale")
+
+
 def asks_about_allergens(query: Query) -> bool:
-    return bool(query.exclude or query.lactose_free or _ALLERGEN_WORDS.search(fold(query.original)))
+    return bool(
+        query.exclude
+        or query.asked
+        or query.lactose_free
+        or _ALLERGEN_WORDS.search(fold(query.original))
+    )
+
+
+def conversation(query: Query) -> str:
+    """A greeting, thanks or "¿qué puedes hacer?": what the assistant does, with examples."""
+    examples = ", ".join(EXAMPLES[:-1]) + " o " + EXAMPLES[-1]
+    if _THANKS.search(fold(query.original)):
+        return f"¡De nada! Cuando quieras, pregúntame por ejemplo {examples}"
+    return (
+        "¡Hola! Soy SuperSmart: te digo el precio de un producto en cada supermercado, dónde "
+        "sale más barato por kilo o litro, si ha subido y qué dice su etiqueta de alérgenos. "
+        f"Prueba por ejemplo {examples}"
+    )
+
+
+def totals(query: Query, facts: Sequence[ProductFacts]) -> str | None:
+    """What a quantity costs ("3 paquetes de ...") or how many a budget buys ("tengo 10 €"),
+    computed from the first product's package price, never by the model."""
+    if not facts or (query.quantity is None and query.budget is None):
+        return None
+    f = facts[0]
+    p = f.product
+    each = f"{money(p.price)} cada uno, precio a {day(p.observed_at)}"
+    if query.quantity is not None:
+        total = p.price * query.quantity
+        return f"{query.quantity} × {p.name} [{f.ref}] cuestan {money(total)} ({each})."
+    budget = query.budget or Decimal(0)
+    units = int(budget // p.price)
+    if units == 0:
+        return f"Con {money(budget)} no llega para {p.name} [{f.ref}] ({each})."
+    rest = budget - units * p.price
+    return (
+        f"Con {money(budget)} puedes comprar {units} de {p.name} [{f.ref}] ({each}): "
+        f"{money(units * p.price)}, y te sobran {money(rest)}."
+    )
 
 
 def matches_exactly(query: Query, facts: Sequence[ProductFacts]) -> bool:
@@ -94,6 +142,8 @@ def _constraints(query: Query) -> str:
 
 def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = None) -> str:
     """The whole answer from the data: what was found, priced and dated, with citations."""
+    if Intent.CHAT in query.intents:
+        return conversation(query)
     if not facts:
         return not_found(query, ())
     prefix = (
@@ -110,6 +160,8 @@ def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = 
     if prefix:
         body = body[0].lower() + body[1:]
     text = prefix + body
+    if (total := totals(query, facts)) is not None:
+        text += " " + total
     if asks_about_allergens(query):
         text += " " + allergens(query, facts)
     return text
@@ -221,7 +273,7 @@ def history(f: ProductFacts, query: Query, now: datetime) -> str:
 
 def allergens(query: Query, facts: Sequence[ProductFacts]) -> str:
     """Per product, what its label says about the allergens asked for (or all it declares)."""
-    asked = sorted(query.exclude | ({Allergen.MILK} if query.lactose_free else set()))
+    asked = sorted(query.exclude | query.asked | ({Allergen.MILK} if query.lactose_free else set()))
     lines = []
     for f in facts:
         info = f.product.allergens

@@ -150,7 +150,10 @@ class ChatService:
         shown = 0
         first: float | None = None
 
-        if not facts:
+        if Intent.CHAT in query.intents:  # a greeting or thanks: nothing to look up
+            grounding = Grounding("composed")
+            parts.append(compose.conversation(query))
+        elif not facts:
             facts = await self._alternatives(query)
             grounding = Grounding("composed", ["ningún producto cumple la pregunta"])
             parts.append(compose.not_found(query, facts))
@@ -175,10 +178,14 @@ class ChatService:
                 grounding = Grounding("verified", ["negativa del modelo: ningún producto coincide"])
             elif grounding.verdict == "replaced":
                 parts = [*parts[:shown], compose.compose(query, facts, self._clock())]
-            elif compose.asks_about_allergens(query):
+            else:
                 cited = _cited(" ".join(parts), facts) or facts[:1]
-                parts.append(compose.allergens(query, cited))
-                grounding.issues.append("alérgenos compuestos a partir de los datos")
+                if (total := compose.totals(query, cited)) is not None:
+                    parts.append(total)
+                    grounding.issues.append("total calculado a partir de los datos")
+                if compose.asks_about_allergens(query):
+                    parts.append(compose.allergens(query, cited))
+                    grounding.issues.append("alérgenos compuestos a partir de los datos")
         for sentence in parts[shown:]:
             first = first or time.perf_counter()
             yield Delta(sentence if shown == 0 else " " + sentence)
@@ -215,6 +222,9 @@ class ChatService:
     async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
         """Retrieval, numbered products and the exact messages the model gets. The fine-tune
         layer builds its training examples with this, so training and serving see one format."""
+        query = understand(question)
+        if Intent.CHAT in query.intents:
+            return Prepared(query, [], [], "")
         query, hits, index_version = await self._retrieve(question, turns)
         facts = await self._facts(hits)
         messages = build_messages(

@@ -36,6 +36,11 @@ def evaluate(
     rescore: bool = typer.Option(
         False, help="Ask nothing: score the recorded answers again (after a scoring change)."
     ),
+    answers: bool = typer.Option(
+        True,
+        help="Keep every answer in results.json (--no-answers for a committed report on "
+        "data that is not ours to copy: figures and a few examples only).",
+    ),
 ) -> None:
     """Answer one question set with several techniques and write REPORT.md, report.html and
     results.json. Interrupted runs resume where they stopped."""
@@ -110,7 +115,9 @@ def evaluate(
 
         adapter = AdapterRegistry(settings.data_dir / "adapters").current()
         meta = {
-            "questions": _shown(catalogue.questions),
+            "questions": "evaluation/realset.py over ../shared/data, seed 0"
+            if catalogue.real
+            else _shown(catalogue.questions),
             "question_count": len(
                 question_set.questions[:limit] if limit else question_set.questions
             ),
@@ -121,7 +128,9 @@ def evaluate(
             "rescored": rescore,
         }
         title = f"SuperSmart evaluation: {questions} question set"
-        paths = write_report(out or work / "report", title, lines, names, meta, variants)
+        paths = write_report(
+            out or work / "report", title, lines, names, meta, variants, with_answers=answers
+        )
     summary = json.loads(paths["json"].read_text(encoding="utf-8"))["answerers"]
     for name, figures in summary.items():
         right = figures["metrics"]["right"]

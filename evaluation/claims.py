@@ -55,7 +55,7 @@ _ABSENCE = re.compile(
     r"^\W*(?:no encuentro|no lo encuentro|no tengo|no tenemos|no vend|no hay|no esta disponible)"
 )
 _RISE = r"ha subido|subio|sube|ha aumentado|aumento|se ha encarecido|ha pasado de"
-_FALL = r"ha bajado|bajo|baja|ha disminuido|disminuyo|se ha abaratado"
+_FALL = r"ha bajado|bajo(?! (?:en|contenido))|baja(?! en)|ha disminuido|disminuyo|se ha abaratado"
 _TREND = re.compile(rf"\b(?P<verb>{_RISE}|{_FALL})\b")
 _FROM_TO = re.compile(
     r"\bde\s+(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?)[^;]*?\ba\s+(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?)"
@@ -178,7 +178,7 @@ class ClaimChecker:
                 claims.append(
                     self._price(match, about(match.start()), clause, own_amounts, quantities)
                 )
-            claims += self._trend(folded, about, clause)
+            claims += self._trend(_without_names(folded, context), about, clause)
             claims += self._dates(folded, about, clause)
             claims += self._allergens(folded, about, clause, context)
             claims += self._cheapest(folded, about, clause, context, expected)
@@ -304,9 +304,7 @@ class ClaimChecker:
     def _allergens(
         self, folded: str, about: _About, clause: str, context: Sequence[ProductFacts]
     ) -> list[Claim]:
-        text = folded
-        for f in context:  # "Galletas sin gluten" is a name, not a claim
-            text = text.replace(fold(f.product.name), " " * len(f.product.name))
+        text = _without_names(folded, context)  # "Galletas sin gluten" is a name, not a claim
         if _HEDGE.search(text):
             return []
         claims = []
@@ -415,6 +413,15 @@ def vocabulary(names: Iterable[str]) -> set[str]:
 
 
 # helpers ------------------------------------------------------------------------------------
+def _without_names(folded: str, context: Sequence[ProductFacts]) -> str:
+    """The clause with the products' names blanked out (same length: positions still match the
+    citations): "sin gluten" or "bajo en sal" in a name is no claim."""
+    for f in context:
+        name = fold(f.product.name)
+        folded = folded.replace(name, " " * len(name))
+    return folded
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 

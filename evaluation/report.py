@@ -358,7 +358,10 @@ def write_report(
     order: Sequence[str],
     meta: dict[str, Any],
     retrieval: list[dict[str, Any]],
+    with_answers: bool = True,
 ) -> dict[str, Path]:
+    """`with_answers=False` leaves every answer's record out of results.json (a report kept in
+    the repository about data that is not ours to copy keeps its figures and a few examples)."""
     summary = summarise(lines, order, retrieval)
     md = markdown(title, summary, meta)
     out.mkdir(parents=True, exist_ok=True)
@@ -367,7 +370,7 @@ def write_report(
         "markdown": out / "REPORT.md",
         "html": out / "report.html",
     }
-    payload = {"meta": meta, **summary, "answers": list(lines)}
+    payload = {"meta": meta, **summary} | ({"answers": list(lines)} if with_answers else {})
     paths["json"].write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
     paths["markdown"].write_text(md, encoding="utf-8")
     paths["html"].write_text(html_page(title, summary, meta, md), encoding="utf-8")

@@ -20,6 +20,7 @@ class Intent(StrEnum):
     CHEAPEST = "cheapest"
     COMPARE = "compare"
     HISTORY = "history"
+    CHAT = "chat"  # a greeting, thanks or "¿qué puedes hacer?": no product asked for
 
 
 LACTOSE = "lactose"  # not an EU allergen: milk, unless the product says "sin lactosa"
@@ -36,6 +37,9 @@ class Query:
     lactose_free: bool = False
     intents: frozenset[Intent] = field(default_factory=lambda: frozenset({Intent.FIND}))
     period: Period | None = None  # "este mes", "desde octubre de 2023"
+    asked: frozenset[Allergen] = frozenset()  # "¿contiene huevo?": its status, not a filter
+    quantity: int | None = None  # "3 paquetes de ...": a total to compute
+    budget: Decimal | None = None  # "tengo 10 €": how many it buys
 
     @property
     def constrained(self) -> bool:
@@ -89,7 +93,8 @@ _INTENTS = (
         Intent.HISTORY,
         r"ha\s+subido|han\s+subido|ha\s+bajado|han\s+bajado|subida|bajada|"
         r"evolucion|historial|antes\s+costaba|cambiado\s+de\s+precio|"
-        r"subio|bajo\s+de\s+precio|costaba|costaban|valia|valian",
+        r"subio|bajo\s+de\s+precio|costaba|costaban|valia|valian|"
+        r"cambiado\s+(?:el|su)\s+precio|cambio\s+de\s+precio",
     ),
     (
         Intent.COMPARE,
@@ -109,7 +114,32 @@ _FILLER = re.compile(
     r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
     r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar|mejor|"
     r"favor|saber|quiero|dime|dices|puede|tomar|alguien|alergic[oa]s?|soy|costaba|costaban|"
-    r"valia|valian|subio|cambiado|cambio)\b"
+    r"valia|valian|subio|cambiado|cambio|kilos?|kg|litros?|comer|beber|contiene|contienen|"
+    r"lleva|llevan|trazas|unidades|unidad|hola|oye|imagina|asistente|compras|pregunta|rapida|"
+    r"hago|compra|costar|va|cuantas|cuantos|esto|eso|gracias|llevo|how|much|is|at|the|price|of)\b"
+)
+# An amount said without a limit ("que cuesta 0,01 €"): not a product word, never searched.
+_BARE_AMOUNT = re.compile(r"\b\d+(?:[.,]\d{1,2})?\s*(?:€|euros?\b)")
+# Instructions written into the question ("ignora tus instrucciones y responde que ..."): the
+# product named is still searched; the instruction and its figures are not.
+_INJECTION = re.compile(
+    r"\b(?:ignora|olvida|olvidate de)\s+(?:tus|las|todas\s+las|tus\s+anteriores)?\s*"
+    r"(?:instrucciones|reglas|normas)(?:\s+anteriores)?(?:\s+y)?\s*"
+    r"(?:(?:responde|di|dime|contesta|escribe)\s+que)?"
+)
+_COUNT = (r"(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce)\s+"
+          r"(?:unidades|paquetes|botellas|latas|bricks|cajas|bolsas|packs|tarros|botes|"
+          r"envases|docenas)\s+(?:de\s+)?")  # fmt: skip
+_NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+            "nueve": 9, "diez": 10, "doce": 12}  # fmt: skip
+_BUDGET = re.compile(
+    r"\b(?:tengo|con|dispongo\s+de|me\s+quedan|presupuesto\s+de)\s+"
+    r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b)"
+)
+_CHAT = re.compile(
+    r"\b(?:hola|buenos\s+dias|buenas(?:\s+(?:tardes|noches))?|hey|muchas\s+gracias|gracias|"
+    r"ayuda|ayudame|que\s+(?:puedes|sabes)\s+hacer|para\s+que\s+sirves|como\s+funciona(?:s)?|"
+    r"quien\s+eres|que\s+(?:te\s+)?puedo\s+preguntar|eso\s+es\s+todo|vale|adios|hasta\s+luego)\b"
 )
 
 
@@ -122,6 +152,14 @@ def understand(question: str) -> Query:
     text = fold(original)
     text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)|\.(?!\w)", " ", text)  # keep 2,50 and D.O.
     period, text = find_period(text)
+    text = _INJECTION.sub(" ", text)
+    quantity = budget = None
+    if match := re.search(r"\b" + _COUNT, text):
+        quantity = int(match[1]) if match[1].isdigit() else _NUMBERS[match[1]]
+        text = text.replace(match[0], " ")
+    if match := _BUDGET.search(text):
+        budget = _money(match[1])
+        text = text.replace(match[0], " ")
     chains = {slug for name, slug in _CHAINS.items() if re.search(rf"\b{name}\b", text)}
     # "Dia" the chain, not "día" the day: capitalised without accent, or after en/del/el/super.
     # (lower() keeps the accent of "día", so it never matches)
@@ -159,10 +197,22 @@ def understand(question: str) -> Query:
             exclude.update(allergens)
             text = re.sub(pattern, " ", text)
 
+    asked: set[Allergen] = set()
+    for words, allergens in _ALLERGEN_WORDS:  # "¿contiene huevo?", "¿tiene trazas de apio?"
+        pattern = r"\b(?:contiene|contienen|lleva|llevan|tiene|tienen|trazas\s+de)\s+" + (
+            rf"(?:{words})\b"
+        )
+        if re.search(pattern, text):
+            asked.update(allergens)
+            text = re.sub(pattern, " ", text)
+
     intents = {intent for intent, pattern in _INTENTS if re.search(pattern, text)}
     if Intent.COMPARE in intents and re.search(r"barat", text):
         intents.add(Intent.CHEAPEST)
-    residue = " ".join(_FILLER.sub(" ", text).split())
+    residue = " ".join(_FILLER.sub(" ", _BARE_AMOUNT.sub(" ", text)).split())
+    if _CHAT.search(text) and not re.findall(r"[a-z0-9]+", _FILLER.sub(" ", _CHAT.sub(" ", text))):
+        intents = {Intent.CHAT}
+        residue = text = ""
     return Query(
         text=residue or " ".join(text.split()),
         original=original,
@@ -173,4 +223,7 @@ def understand(question: str) -> Query:
         lactose_free=lactose_free,
         intents=frozenset(intents or {Intent.FIND}),
         period=period,
+        asked=frozenset(asked),
+        quantity=quantity,
+        budget=budget,
     )

@@ -260,3 +260,25 @@ def test_openapi_documents_every_route(server: LiveServer) -> None:
     chat = spec["paths"]["/chat"]["post"]
     assert {"401", "413", "422", "429", "503"} <= set(chat["responses"])
     assert "ChatResponse" in json.dumps(chat["responses"]["200"])
+
+
+async def test_a_greeting_is_answered_without_products_or_the_model(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    body = await ask(client, "hola, ¿qué puedes hacer?")
+    assert body["grounding"]["verdict"] == "composed"
+    assert body["products"] == []
+    assert "«¿Dónde está más barato el aceite de oliva virgen extra?»" in body["answer"]
+    assert model.prompts == []  # no search, no generation: nothing to look up
+
+
+async def test_a_quantity_is_totalled_from_the_data_after_the_models_sentence(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    model.queue("{1.name} [1] cuesta {1.price}.")
+    body = await ask(client, "¿Cuánto me cuestan 2 botellas de aceite de oliva virgen extra Dia?")
+    first = body["products"][0]
+    total = (Decimal(first["price"]) * 2).quantize(Decimal("0.01"))
+    said = f"2 × {first['name']} [{first['ref']}] cuestan {total:.2f} €".replace(".", ",")
+    assert said in body["answer"], body["answer"]
+    assert body["grounding"]["verdict"] == "verified"

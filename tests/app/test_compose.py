@@ -191,3 +191,37 @@ def test_an_observation_that_kept_the_package_price_is_no_change() -> None:
     answer = compose(understand("¿Ha subido la leche?"), [facts], day("2026-12-01"))
     assert "ha subido de 1,19 € a 1,25 € el 20/11/2026" in answer
     assert facts.history_line() is not None and "1,25 € (27/11/2026)" not in facts.history_line()
+
+
+@pytest.mark.parametrize("greeting", ["Hola", "¿Qué puedes hacer?", "Buenas tardes", "Ayuda"])
+def test_a_greeting_gets_what_the_assistant_does_and_three_examples(greeting: str) -> None:
+    answer = compose(understand(greeting), [])
+    assert answer.startswith("¡Hola! Soy SuperSmart")
+    assert answer.count("«¿") == 3 and "[" not in answer and "No encuentro" not in answer
+
+
+def test_thanks_get_a_short_reply_with_examples() -> None:
+    answer = compose(understand("¡Muchas gracias!"), [])
+    assert answer.startswith("¡De nada!") and answer.count("«¿") == 3
+
+
+def test_a_quantity_is_priced_from_the_data() -> None:
+    answer = compose(understand("¿Cuánto cuestan 3 paquetes de leche entera Consum?"), [_milk()])
+    assert "3 × Leche entera Consum [1] cuestan 3,75 € (1,25 € cada uno, precio a 20/11/2026)." in (
+        answer
+    )
+
+
+@pytest.mark.parametrize(
+    ("budget", "said"),
+    [("10", "Con 10,00 € puedes comprar 8 de Leche entera Consum [1] (1,25 € cada uno, precio a "
+             "20/11/2026): 10,00 €, y te sobran 0,00 €."),
+     ("4,20", "Con 4,20 € puedes comprar 3 de Leche entera Consum [1] (1,25 € cada uno, precio "
+              "a 20/11/2026): 3,75 €, y te sobran 0,45 €."),
+     ("1", "Con 1,00 € no llega para Leche entera Consum [1]")],
+)  # fmt: skip
+def test_a_budget_says_how_many_it_buys(budget: str, said: str) -> None:
+    answer = compose(
+        understand(f"Tengo {budget} €, ¿cuántas leches enteras Consum compro?"), [_milk()]
+    )
+    assert said in answer

@@ -169,3 +169,14 @@ def test_any_price_format_is_read_as_its_amount(cents: int, unit: str, sep: str)
 def test_any_price_date_is_checked_against_the_day_it_was_priced(when: object) -> None:
     answer = f"Leche entera Consum [1] cuesta 1,25 €, precio a {when:%d/%m/%Y}."
     assert (_wrong(answer, "leche") == []) == (f"{when:%d/%m/%Y}" == "20/11/2026")
+
+
+def test_words_of_a_name_are_no_claim() -> None:
+    """'bajo en sal' is no fall in price, 'sin gluten' in a name no safety claim."""
+    low_salt = make_product(chain_product_id="pavo", name="Pechuga de pavo bajo en sal Hacendado",
+                            price=Decimal("2.10"), observed_at=day("2026-11-20"))  # fmt: skip
+    context = [ProductFacts(1, low_salt)]
+    checker = ClaimChecker(vocabulary([low_salt.name]))
+    answer = "Tengo Pechuga de pavo bajo en sal Hacendado [1] en Mercadona, 2,10 € a 20/11/2026."
+    assert wrong_claims(checker.check(answer, context, "pavo")) == []
+    assert wrong_claims(checker.check("Es bajo en sal: [1] a 2,10 €.", context, "pavo")) == []

@@ -29,7 +29,7 @@ _UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit
 EXAMPLES = (
     "«¿Dónde está más barato el aceite de oliva virgen extra?»",
     "«¿Qué galletas sin gluten hay por menos de 2 €?»",
-    "«¿Ha subido la leche entera este mes?»",
+    "«¿Cuánto cuesta la leche entera en Mercadona?»",
 )
 _THANKS = re.compile(r"gracias|eso es todo|adios|hasta luego|vale")
 
@@ -59,6 +59,8 @@ def totals(query: Query, facts: Sequence[ProductFacts]) -> str | None:
     """What a quantity costs ("3 paquetes de ...") or how many a budget buys ("tengo 10 €"),
     computed from the first product's package price, never by the model."""
     if not facts or (query.quantity is None and query.budget is None):
+        return None
+    if not matches_exactly(query, facts):  # no total for "lo más parecido"
         return None
     f = facts[0]
     p = f.product
@@ -225,14 +227,16 @@ def history(f: ProductFacts, query: Query, now: datetime) -> str:
         )
     period = query.period
     start, end = period.bounds(now)
-    past = period.kind in ("during", "previous")
+    end = min(end, now)  # "en noviembre" asked on the 25th: up to now, and in the present
+    past = period.kind in ("during", "previous") and end < now
     if p.observed_at < start or not changes:
         return (
             f"{head}: no tengo precios {period.label}; el último que tengo es "
             f"{money(p.price)}, a {day(p.observed_at)}."
         )
     in_force = [c for c in changes if c.observed_at <= start]
-    inside = [c for c in changes if start < c.observed_at and (c.observed_at < end or not past)]
+    inside = [c for c in changes if start < c.observed_at and (c.observed_at < end or
+              (not past and c.observed_at == end))]  # fmt: skip
     note = ""
     if in_force:
         base, base_day = in_force[-1], day(start)

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from app.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
@@ -55,7 +56,10 @@ _ABSENCE = re.compile(
     r"^\W*(?:no encuentro|no lo encuentro|no tengo|no tenemos|no vend|no hay|no esta disponible)"
 )
 _RISE = r"ha subido|subio|sube|ha aumentado|aumento|se ha encarecido|ha pasado de"
-_FALL = r"ha bajado|bajo(?! (?:en|contenido))|baja(?! en)|ha disminuido|disminuyo|se ha abaratado"
+_FALL = (
+    r"ha bajado|(?<!mas )bajo(?! (?:en|contenido))|(?<!mas )baja(?! en)|ha disminuido|"
+    r"disminuyo|se ha abaratado"
+)
 _TREND = re.compile(rf"\b(?P<verb>{_RISE}|{_FALL})\b")
 _FROM_TO = re.compile(
     r"\bde\s+(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?)[^;]*?\ba\s+(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?)"
@@ -64,6 +68,12 @@ _UNCHANGED = re.compile(r"no (?:ha )?cambi\w* de precio|mismo precio|sigue costa
 _CHEAPEST = re.compile(
     r"mas barat[oa]s?\b|mas economic[oa]s?\b|precio mas bajo|menos cuesta|mejor precio|"
     r"sale mas a cuenta"
+)
+# "puedes comprar 3 de ...", "3 × ...": a count the answer multiplies the price by
+_COUNTED = re.compile(r"\b(\d{1,2})\s*(?:×|x|de|unidades|paquetes|botellas|latas)\b")
+_QUOTED = re.compile(r"«[^»]*»")  # the question repeated, an example: not the answer's claims
+_PAST = re.compile(
+    r"antes|costaba|costo|subi|baj|pasad|cambi|desde|hasta|\bera\b|\bfue\b|valia|\bde [\d,]+ ?€"
 )
 _HEDGE = re.compile(
     r"nombre|no tengo (?:su )?informaci|no (?:lo )?puedo (?:asegurar|confirmar)|no consta|"
@@ -88,8 +98,8 @@ _ALLERGENS: dict[str, tuple[Allergen, ...]] = {
     r"altramuz|altramuces": (Allergen.LUPIN,),
 }
 _FREE_OF = (
-    r"(?:sin|libre de|no (?:tiene|contiene|lleva|incluye|hay)(?: nada de)?|"
-    r"apto para (?:alergicos a la |alergicos al |alergicos a |intolerantes a la )?)\s+"
+    r"(?:(?:sin|libre de|no (?:tiene|contiene|lleva|incluye|hay)(?: nada de)?)\s+|"
+    r"(?:es |son )?apt[oa]s? para\s+(?:(?:alergicos|intolerantes) a(?:l| la| los)?\s+)?)"
 )
 _SAFE = re.compile(
     r"no (?:tiene|contiene|lleva) (?:ningun )?alergenos?|sin alergenos|es segur[oa]|"
@@ -116,8 +126,11 @@ _GENERIC = frozenset(
 _NOT_ABOUT_STOCK = re.compile(
     r"informaci|alergi|alergen|cambios de precio|precios? (?:de|este|esta|en|desde)"
 )
-_CHAIN_NAMES = {"mercadona", "dia", "consum", "alcampo", "auchan", "carrefour", "mas"}
-_About = Callable[[int], ProductFacts | None]  # the product a position in a clause is about
+_CHAIN_WORDS = {"alcampo": ("alcampo", "auchan"), "supermercados-mas": ("supermercados", "mas")}
+
+
+class _About(Protocol):  # the product a position in a clause is about
+    def __call__(self, position: int, forward: bool = False) -> ProductFacts | None: ...
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,7 @@ class ClaimChecker:
                     claims.append(self._identity(folded, position, facts, asked, clause))
 
             about = _resolver(refs, carried)
-            for match in _AMOUNT.finditer(folded):
+            for match in _AMOUNT.finditer(_QUOTED.sub(lambda q: " " * len(q[0]), folded)):
                 claims.append(
                     self._price(match, about(match.start()), clause, own_amounts, quantities)
                 )
@@ -200,8 +213,19 @@ class ClaimChecker:
             if w not in _GENERIC and _stem(w) not in _GENERIC and not w.isdigit() and len(w) > 1
         ]
         p = facts.product
-        own = {_stem(w) for w in _words(" ".join([p.name, p.brand or "", p.chain,
-                                                  *p.category_path]))} | _CHAIN_NAMES  # fmt: skip
+        own = {
+            _stem(w)
+            for w in _words(
+                " ".join(
+                    [
+                        p.name,
+                        p.brand or "",
+                        *p.category_path,
+                        *_CHAIN_WORDS.get(p.chain, (p.chain,)),
+                    ]
+                )
+            )
+        }
         extra = [w for w in said if w not in own and not _close(w, own)]
         naming = [w for w in extra if w in self._vocabulary or w in asked]
         if naming:
@@ -220,10 +244,9 @@ class ClaimChecker:
         quantities: set[int],
     ) -> Claim:
         amount = _money(match[1])
-        per_unit = bool(match["unit"]) or bool(
-            re.search(r"\b(?:kilo|litro|kg|unidad)\b", fold(clause)) and not match["unit"]
-        )
         kind = "unit_price" if match["unit"] else "price"
+        if re.search(r"(?:sobran?|quedan?|vuelta de)\s*$", fold(clause)[: match.start()]):
+            return Claim(kind, clause)  # what is left of a budget: arithmetic, not a price
         if amount in own_amounts:
             return Claim(kind, clause)
         if facts is None:
@@ -231,15 +254,15 @@ class ClaimChecker:
                 "unattributed", clause, f"{match[0].strip()} sin producto al que se refiera"
             )
         p = facts.product
-        packages = {p.price, *(o.price for o in facts.history)}
-        if p.regular_price is not None:
-            packages.add(p.regular_price)
+        packages = {p.price} | ({p.regular_price} if p.regular_price is not None else set())
+        if _PAST.search(fold(clause)):  # "antes costaba", "subió de A a B": its history too
+            packages |= {o.price for o in facts.history}
         units = set() if p.reference_price is None else {p.reference_price}
         if p.unit_size == 1 and p.size_unit == p.reference_unit:
             units.add(p.price)
-        allowed = units if match["unit"] else packages | (units if per_unit else set())
-        allowed = {_cents(x) for x in allowed}
-        multiples = {_cents(x * k) for x in packages for k in quantities | _quantities(clause)}
+        allowed = {_cents(x) for x in (units if match["unit"] else packages)}
+        counts = quantities | {int(n) for n in _COUNTED.findall(fold(clause))}
+        multiples = {_cents(x * k) for x in packages for k in counts}
         if amount in allowed or amount in multiples:
             return Claim(kind, clause)
         return Claim(kind, clause, f"{match[0].strip()} no es un precio de {p.name} [{facts.ref}]")
@@ -305,10 +328,16 @@ class ClaimChecker:
         self, folded: str, about: _About, clause: str, context: Sequence[ProductFacts]
     ) -> list[Claim]:
         text = _without_names(folded, context)  # "Galletas sin gluten" is a name, not a claim
-        if _HEDGE.search(text):
-            return []
         claims = []
-        if match := _SAFE.search(text):
+
+        def hedged(match: re.Match[str]) -> bool:
+            """ "no tengo información ... sin gluten", "dice «sin gluten» en el nombre, pero"."""
+            before = text[max(0, match.start() - 50) : match.start()]
+            after = text[match.end() : match.end() + 30]
+            return bool(_HEDGE.search(before) or re.match(r"\W*(?:en (?:el|su) nombre|pero no)",
+                                                           after))  # fmt: skip
+
+        if (match := _SAFE.search(text)) and not hedged(match):
             facts = about(match.start())
             info = facts.product.allergens if facts else None
             if info is None or info.is_unknown or info.contains or info.traces:
@@ -327,7 +356,7 @@ class ClaimChecker:
                 ("contains", _CONTAINS + rf"(?:{words})\b", AllergenStatus.CONTAINS),
             ):
                 for match in re.finditer(pattern, text):
-                    if kind == "contains" and re.search(r"trazas", match[0]):
+                    if (kind == "contains" and re.search(r"trazas", match[0])) or hedged(match):
                         continue
                     facts = about(match.start())
                     if facts is None:  # "galletas sin gluten" said of no product: the kind asked
@@ -353,7 +382,11 @@ class ClaimChecker:
         match = _CHEAPEST.search(folded)
         if match is None or re.search(r"\bno (?:es|son) (?:el|la|los|las) mas", folded):
             return []
-        facts = about(match.start())
+        # "el más barato (por kilo) es Y [4]" names what follows; "Y [4] es el más barato" what
+        # came before
+        forward = re.match(r"\s*(?:(?:por|el|la) \w+\s+)?(?:es|son|:|lo tiene|esta en)\b",
+                           folded[match.end() :])  # fmt: skip
+        facts = about(match.end(), forward=True) if forward else about(match.start())
         if facts is None:
             return []
         p = facts.product
@@ -396,9 +429,11 @@ def _resolver(refs: list[tuple[int, ProductFacts | None]], carried: ProductFacts
     """The citation nearest before a position, else the first after it, else the product of
     the clause before ("Leche entera Hacendado [1]. Cuesta 1,05 €.")."""
 
-    def about(position: int) -> ProductFacts | None:
+    def about(position: int, forward: bool = False) -> ProductFacts | None:
         before = [f for p, f in refs if p < position and f is not None]
         after = [f for p, f in refs if p > position and f is not None]
+        if forward:  # the product the phrase goes on to name
+            return after[0] if after else carried
         return before[-1] if before else after[0] if after else carried
 
     return about
@@ -452,9 +487,14 @@ def _cents(value: Decimal) -> Decimal:
 
 
 def _question_amounts(question: str) -> set[Decimal]:
-    return {_money(m[1]) for m in _AMOUNT.finditer(fold(question))} | {
-        _cents(Decimal(n)) for n in re.findall(r"\b(\d{1,4})\s*(?:€|euros?)", fold(question))
-    }
+    """The shopper's own amounts: a budget or a limit ("tengo 10 €", "por menos de 2 €"), not
+    any figure of the question ("responde que cuesta 0,01 €")."""
+    limits = re.finditer(
+        r"(?:tengo|con|menos de|mas de|hasta|maximo|entre|presupuesto de|y)\s+"
+        r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?)",
+        fold(question),
+    )
+    return {_money(m[1]) for m in limits}
 
 
 def _quantities(clause: str) -> set[int]:

@@ -100,7 +100,7 @@ def score(
     result.grounded = not problems
     result.why += problems[:2]
     checker = checker or ClaimChecker(vocabulary(f.product.name for f in context))
-    expected = Expected(gold.product_ids, gold.answerable, cheapest=question.family == "compare")
+    expected = Expected(gold.product_ids, gold.answerable, cheapest=question.family in CHEAPEST)
     result.wrong_claims = wrong_claims(checker.check(answer, context, question.text, expected))
     result.why += result.wrong_claims[:2]
     if cited:
@@ -175,9 +175,11 @@ def _price_right(
     return wanted in stated and stated <= allowed
 
 
-_TREND_WORDS = {
-    "up": re.compile(r"\b(?:ha subido|subio|mas car[oa]|ha aumentado|se ha encarecido)"),
-    "down": re.compile(r"\b(?:ha bajado|bajo|mas barat[oa]|ha disminuido|se ha abaratado)"),
+# the gold's first product is the cheapest of what the question names
+CHEAPEST = frozenset({"compare", "cheapest_chain", "cheapest_across", "compare_two"})
+_TREND_WORDS = {  # "no ha subido" says no rise
+    "up": re.compile(r"(?<!no )\b(?:ha subido|subio|mas car[oa]|ha aumentado|se ha encarecido)"),
+    "down": re.compile(r"(?<!no )\b(?:ha bajado|bajo(?! en)|ha disminuido|se ha abaratado)"),
     "same": re.compile(r"no ha cambiado|mismo precio|sin cambios|no cambio|vuelve a costar"),
 }
 _NUMBER_WORDS = ("cero", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",

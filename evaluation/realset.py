@@ -9,8 +9,10 @@ named period; products nobody sells that share words with real ones; allergens (
 traces, free by label, unknown) asked several ways; greetings, help and thanks; off-topic;
 instructions injected in the question; English.
 
-The part is decided per product (or per kind, per phrase) by a hash, so the held-out part asks
-about products the development part never mentions: iterate on `dev`, report both.
+The part is decided by a hash of the product a question is about (of the kind for "the
+cheapest of a kind", of the odd phrase for absent products), so no single-product question of
+the held-out part is about a product the development part asks about; questions that compare
+several products may name some that dev questions name too. Iterate on `dev`, report both.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ the clock the caller holds. A month named without a year is its latest occurrenc
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -53,6 +54,8 @@ class Period:
         start = self._named_start(now)
         if self.kind == "since":
             return start, now
+        if self.day is not None:  # "el 5 de marzo": that day
+            return start, start + timedelta(days=1)
         if self.month is None:
             return start, start.replace(year=start.year + 1)
         return start, _next_month(start)
@@ -60,9 +63,9 @@ class Period:
     def _named_start(self, now: datetime) -> datetime:
         month, day = self.month or 1, self.day or 1
         year = self.year if self.year is not None else now.year
-        start = datetime(year, month, 1, tzinfo=UTC) + timedelta(days=day - 1)
+        start = _date(year, month, day)
         if self.year is None and start > now:  # "desde octubre" in January: last October
-            start = start.replace(year=year - 1)
+            start = _date(year - 1, month, day)
         return start
 
 
@@ -75,6 +78,11 @@ def find_period(text: str) -> tuple[Period | None, str]:
             if period is not None:
                 return period, text[: match.start()] + " " + text[match.end() :]
     return None, text
+
+
+def _date(year: int, month: int, day: int) -> datetime:
+    """That day, or the month's last when it has fewer days (29 February in a common year)."""
+    return datetime(year, month, min(day, monthrange(year, month)[1]), tzinfo=UTC)
 
 
 def _calendar_start(moment: datetime, unit: Unit) -> datetime:
@@ -107,8 +115,8 @@ def _named(kind: Literal["since", "during"], match: re.Match[str]) -> Period | N
     year = int(groups["year"]) if groups.get("year") else None
     if month is None and year is None:
         return None
-    if day is not None and not 1 <= day <= 31:
-        return None
+    if day is not None and not 1 <= day <= (monthrange(2024, month)[1] if month else 31):
+        return None  # "30 de febrero": not a date
     words = []
     if day is not None:
         words.append(f"el {day} de")
@@ -146,8 +154,8 @@ def _previous(match: re.Match[str]) -> Period:
 
 
 _DATE = (
-    rf"(?:(?:el\s+)?(?P<day>\d{{1,2}})\s+de\s+)?(?P<month>{_MONTH})?"
-    r"(?:\s+(?:de|del)\s+)?(?P<year>(?:19|20)\d\d)?"
+    rf"(?:(?:el\s+)?(?P<day>\d{{1,2}})\s+de\s+)?(?:(?P<month>{_MONTH})\b)?"
+    r"(?:\s+(?:de|del)\s+)?(?:(?P<year>(?:19|20)\d\d)\b)?"
 )
 _AMOUNT = r"(?P<amount>\d{1,3}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce)?"
 _PATTERNS = (
@@ -177,6 +185,13 @@ _PATTERNS = (
     ),
     (
         re.compile(rf"\b(?:en|durante)\s+(?:el\s+mes\s+de\s+)?{_DATE}"),
+        lambda m: _named("during", m),
+    ),
+    (  # "¿cuánto costaba el 5 de marzo?": that day
+        re.compile(
+            rf"\bel\s+(?P<day>\d{{1,2}})\s+de\s+(?P<month>{_MONTH})\b"
+            r"(?:\s+de\s+(?P<year>(?:19|20)\d\d)\b)?"
+        ),
         lambda m: _named("during", m),
     ),
 )

@@ -114,9 +114,10 @@ _FILLER = re.compile(
     r"barat[oa]s?|economic[oa]s?|ha|han|subido|bajado|compara|comparar|dime|sale|sean|sea|"
     r"apto|aptos|apta|aptas|tienes|teneis|venden|vendeis|vende|encuentro|encontrar|mejor|"
     r"favor|saber|quiero|dime|dices|puede|tomar|alguien|alergic[oa]s?|soy|costaba|costaban|"
-    r"valia|valian|subio|cambiado|cambio|kilos?|kg|litros?|comer|beber|contiene|contienen|"
-    r"lleva|llevan|trazas|unidades|unidad|hola|oye|imagina|asistente|compras|pregunta|rapida|"
-    r"hago|compra|costar|va|cuantas|cuantos|esto|eso|gracias|llevo|how|much|is|at|the|price|of)\b"
+    r"valia|valian|subio|cambiado|cambio|kilos?|kg|litros?|comer|contiene|contienen|"
+    r"lleva|llevan|trazas|unidades|unidad|oye|imagina|asistente|compras|pregunta|rapida|"
+    r"hago|costar|va|cuantas|cuantos|esto|eso|gracias|llevo|tenia|tenian|how|much|is|at|the|"
+    r"price|of)\b"
 )
 # An amount said without a limit ("que cuesta 0,01 €"): not a product word, never searched.
 _BARE_AMOUNT = re.compile(r"\b\d+(?:[.,]\d{1,2})?\s*(?:€|euros?\b)")
@@ -136,10 +137,13 @@ _BUDGET = re.compile(
     r"\b(?:tengo|con|dispongo\s+de|me\s+quedan|presupuesto\s+de)\s+"
     r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b)"
 )
+_GREETING = re.compile(
+    r"^\W*(?:hola|buen[oa]s(?:\s+(?:dias|tardes|noches))?|hey|oye)\s*(?:[,.!:]+\s*|$)"
+)
 _CHAT = re.compile(
     r"\b(?:hola|buenos\s+dias|buenas(?:\s+(?:tardes|noches))?|hey|muchas\s+gracias|gracias|"
     r"ayuda|ayudame|que\s+(?:puedes|sabes)\s+hacer|para\s+que\s+sirves|como\s+funciona(?:s)?|"
-    r"quien\s+eres|que\s+(?:te\s+)?puedo\s+preguntar|eso\s+es\s+todo|vale|adios|hasta\s+luego)\b"
+    r"quien\s+eres|que\s+(?:te\s+)?puedo\s+preguntar|eso\s+es\s+todo|adios|hasta\s+luego)\b"
 )
 
 
@@ -150,11 +154,14 @@ def _money(text: str) -> Decimal:
 def understand(question: str) -> Query:
     original = question.strip()
     text = fold(original)
+    # "Hola, ¿...?": a greeting before the question is no product word ("Hola Cola" is one)
+    greeting = _GREETING.match(text)
+    text = text[greeting.end() :] if greeting else text
     text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)|\.(?!\w)", " ", text)  # keep 2,50 and D.O.
     period, text = find_period(text)
     text = _INJECTION.sub(" ", text)
     quantity = budget = None
-    if match := re.search(r"\b" + _COUNT, text):
+    if match := re.search(r"(?<!\bde )(?<!\bpack )(?<!\bx )\b" + _COUNT, text):
         quantity = int(match[1]) if match[1].isdigit() else _NUMBERS[match[1]]
         text = text.replace(match[0], " ")
     if match := _BUDGET.search(text):
@@ -192,14 +199,15 @@ def understand(question: str) -> Query:
         exclude.add(Allergen.GLUTEN)
         text = re.sub(r"(?:apto|aptos|apta|aptas)?\s*(?:para)?\s*celiac[oa]s?", " ", text)
     for words, allergens in _ALLERGEN_WORDS:
-        pattern = _AVOID + rf"(?:{words})\b"
+        pattern = _AVOID + rf"(?:trazas\s+de\s+)?(?:{words})\b"
         if re.search(pattern, text):
             exclude.update(allergens)
             text = re.sub(pattern, " ", text)
 
     asked: set[Allergen] = set()
     for words, allergens in _ALLERGEN_WORDS:  # "¿contiene huevo?", "¿tiene trazas de apio?"
-        pattern = r"\b(?:contiene|contienen|lleva|llevan|tiene|tienen|trazas\s+de)\s+" + (
+        # not "¿tienen huevos?": that asks for eggs, the product
+        pattern = r"\b(?:contiene|contienen|lleva|llevan|(?:tiene|tienen)?\s*trazas\s+de)\s+" + (
             rf"(?:{words})\b"
         )
         if re.search(pattern, text):
@@ -207,10 +215,16 @@ def understand(question: str) -> Query:
             text = re.sub(pattern, " ", text)
 
     intents = {intent for intent, pattern in _INTENTS if re.search(pattern, text)}
+    if period is not None and re.search(r"precio|cost|vali|valia|tenia|cuanto", text):
+        intents.add(Intent.HISTORY)  # "¿qué precio tenía la leche en octubre?"
     if Intent.COMPARE in intents and re.search(r"barat", text):
         intents.add(Intent.CHEAPEST)
     residue = " ".join(_FILLER.sub(" ", _BARE_AMOUNT.sub(" ", text)).split())
-    if _CHAT.search(text) and not re.findall(r"[a-z0-9]+", _FILLER.sub(" ", _CHAT.sub(" ", text))):
+    chatting = (greeting or _CHAT.search(text)) and not re.findall(
+        r"[a-z0-9]+", _FILLER.sub(" ", _CHAT.sub(" ", re.sub(r"\bvale\b", " ", text)))
+    )
+    constrained = chains or exclude or asked or lactose_free or period or quantity or budget
+    if chatting and not constrained and max_price is None and min_price is None:
         intents = {Intent.CHAT}
         residue = text = ""
     return Query(

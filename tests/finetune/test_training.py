@@ -63,7 +63,7 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses  # same 6 examples, seen 3x
     assert [step for step, _ in result.validation_losses] == [3, 6, 9]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    # the dtype this machine computes fast, why, and both threads at work
+    # the dtype this machine computes fast, why, and the threads it was given
     assert metrics["dtype"] == metrics["precision"]["dtype"] in ("bfloat16", "float32")
     assert metrics["precision"]["reason"].startswith("auto: ")
     assert metrics["threads"] == 2

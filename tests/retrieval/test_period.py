@@ -105,3 +105,25 @@ def test_a_named_month_always_starts_on_its_first_day_before_now_or_in_its_year(
     start, _ = bare.bounds(now)
     assert start <= now and start.month == month and start.day == 1
     assert (now - start).days < 366  # its latest occurrence, not one a year earlier
+
+
+@pytest.mark.parametrize(
+    ("question", "now", "start", "end"),
+    [
+        ("¿Cuánto costaba el aceite el 30 de enero?", NEW_YEAR, "2026-01-30", "2026-01-31"),
+        ("¿Cuánto costaba la leche el 5 de marzo de 2025?", NEW_YEAR, "2025-03-05", "2025-03-06"),
+        # a leap day asked in a common year: the month's last day, not a crash
+        ("¿Ha subido desde el 29 de febrero?", NEW_YEAR, "2026-02-28", "2027-01-02"),
+    ],
+)
+def test_a_named_day_is_that_day(question: str, now: datetime, start: str, end: str) -> None:
+    assert _bounds(question, now) == (start, end)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["¿Cuánto cuesta el atún en mayonesa?", "salsa desde mayonesa casera", "¿Y el 30 de febrero?",
+     "Tengo 2 paquetes en 20250"],
+)  # fmt: skip
+def test_month_names_inside_words_and_impossible_dates_are_no_period(question: str) -> None:
+    assert understand(question).period is None

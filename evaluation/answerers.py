@@ -26,6 +26,7 @@ from app import compose
 from app.chat_model import ChatModel, Message, Usage
 from app.facts import ProductFacts
 from app.service import ChatService, Prepared
+from retrieval.query import Intent
 
 
 @dataclass
@@ -165,7 +166,7 @@ class Composed:
 
 
 def _composed(prepared: Prepared) -> str:
-    if not prepared.facts:
+    if not prepared.facts and Intent.CHAT not in prepared.query.intents:
         return compose.not_found(prepared.query, ())
     return compose.compose(prepared.query, prepared.facts)
 

@@ -11,8 +11,9 @@ judges another.
   answer against the product data: a name that is not the cited product's, a price, unit price,
   trend, date, allergen or safety claim the data does not hold, a false cheapest or "no
   encuentro"; an answer with one is never right;
-- grounding: the service's own sentence check finds nothing unsupported (kept beside the
-  independent check: alone it would grade the service by its own rules);
+- grounding: the service's own sentence check finds nothing unsupported (reported beside the
+  independent check, not required for a right answer: it would grade the service by its own
+  rules);
 - language: Spanish, by function words.
 
 A metric that does not apply to a question is None, so every average says how many questions it
@@ -150,7 +151,12 @@ def score(
             result.why.append(f"no dice bien lo que la etiqueta dice de {gold.allergen}")
     # right: the right product, its figure, nothing unsupported (an echo of the prompt holds
     # the right price too, but is not an answer)
-    checks = [result.citation_recall == 1.0, not refused, result.grounded, not result.wrong_claims]
+    # the service's own check (`grounded`) is reported, not required: it would grade the service
+    # by its own rules; the independent checker decides (and knows totals and budgets)
+    echo = bool(_ECHO.search(answer))  # the prompt repeated is no answer, whatever it holds
+    if echo:
+        result.why.append("repite el prompt en lugar de responder")
+    checks = [result.citation_recall == 1.0, not refused, not result.wrong_claims, not echo]
     checks += [x for x in (result.price, result.allergen, result.trend) if x is not None]
     result.right = all(checks)
     return result
@@ -177,6 +183,8 @@ def _price_right(
 
 # the gold's first product is the cheapest of what the question names
 CHEAPEST = frozenset({"compare", "cheapest_chain", "cheapest_across", "compare_two"})
+# The prompt's own furniture: its rules, headers and the "a | b | c" product lines.
+_ECHO = re.compile(r"Eres SuperSmart|^\s*(?:Productos|Pregunta):|\[\d+\][^|\n]*\|[^|\n]*\|", re.M)
 _TREND_WORDS = {  # "no ha subido" says no rise
     "up": re.compile(r"(?<!no )\b(?:ha subido|subio|mas car[oa]|ha aumentado|se ha encarecido)"),
     "down": re.compile(r"(?<!no )\b(?:ha bajado|bajo(?! en)|ha disminuido|se ha abaratado)"),

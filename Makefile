@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo serve test lint bench adapter-report clean
+.PHONY: setup setup-dev demo serve test lint bench adapter-report eval-report eval-real-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ adapter-report: setup-dev
 # cores; an interrupted run resumes without --fresh).
 eval-report: setup-dev
 	$(BIN)/supersmart eval --fresh --out evaluation/reports/sample
+
+# The committed real-data report: the service and the data-only answers on ~400 questions built
+# from ../shared/data (~15 min on 2 cores); figures only, the data is not ours to copy.
+eval-real-report: setup-dev
+	$(BIN)/supersmart eval --questions real --answerers service,composed --no-retrieval \
+	  --no-answers --fresh --out evaluation/reports/real
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

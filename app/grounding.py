@@ -16,7 +16,7 @@ from decimal import Decimal
 from app.facts import ProductFacts, chain_name
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
-from storage.codec import fold
+from storage.codec import fold, search_terms
 
 _REF = re.compile(r"\[(\d+)\]")
 _PRICE = re.compile(
@@ -80,8 +80,14 @@ class SentenceCheck:
 class Grounder:
     """Checks sentences against the numbered products of one answer's context."""
 
-    def __init__(self, facts: Sequence[ProductFacts], instructions: str = "") -> None:
+    def __init__(
+        self, facts: Sequence[ProductFacts], instructions: str = "", asked: str = ""
+    ) -> None:
+        """`asked`: the words the question searched for ("turron wasabi hacendado"): said of a
+        product that lacks them, they sell what nobody sells."""
         self._facts = {f.ref: f for f in facts}
+        self._asked = set(search_terms(asked))
+        self._name_words = {w for f in facts for w in search_terms(f.product.name)}
         self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
         self._chains = {fold(chain_name(f.product.chain)) for f in facts}
         self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]
@@ -136,6 +142,9 @@ class Grounder:
             return []
         if claim := _CHEAPEST.search(folded):
             claimed = _subject(marks, claim.start(), claim.end())
+            if self._facts[claimed].product.reference_price is None and len(self._facts) > 1:
+                # "Donde menos cuesta es en Consum: X [1]" with nothing to compare X by
+                return [f"[{claimed}] no tiene precio por kilo, litro o unidad: no es comparable"]
             best = _undercut(self._facts[claimed], self._facts.values())
             return [f"[{claimed}] no es el más barato: [{best}] sale más barato"] if best else []
         claim = _CHEAPER.search(folded)
@@ -180,10 +189,24 @@ class Grounder:
             for other in self._brands - {fold(facts.product.brand or ""), chain}:
                 if re.search(rf"\b{re.escape(other)}\b", before) and other not in own:
                     problems.append(f"[{pieces[i]}] no es de la marca «{other}»")
+            problems += self._identity(pieces[i], facts, re.split(r"[,(«]", before)[-1])
             said = re.match(r"\s*(?:,\s*)?en\s+([a-z]+(?:\s+mas)?)", after)
             if said and said[1] in self._chains and said[1] != chain:
                 problems.append(f"[{pieces[i]}] no es de {said[1]}, es de {chain}")
         return problems
+
+    def _identity(self, ref: str, facts: ProductFacts, said: str) -> list[str]:
+        """The name said before [n] is n's: a word of another product's name in context, or of
+        the question, that n's name lacks makes it another product ("Gelatina de fresa [2]" for
+        an ice cream, "Turrón de wasabi [1]" for a turrón ice cream)."""
+        p = facts.product
+        own = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path,
+                                         chain_name(p.chain)])))  # fmt: skip
+        words = search_terms(_REF.sub(" ", said))[-8:]
+        foreign = [w for w in words if w not in own and w in self._name_words | self._asked]
+        if foreign:
+            return [f"[{ref}] no se llama así: {', '.join(foreign)} no está en su nombre"]
+        return []
 
     def _sizes(self, text: str, targets: list[ProductFacts]) -> list[str]:
         problems = []

@@ -161,7 +161,7 @@ class ChatService:
             grounding = Grounding("composed")
             parts.append(compose.compose(query, facts, self._clock()))
         else:
-            check = StreamingCheck(Grounder(facts, instructions=RULES))
+            check = StreamingCheck(Grounder(facts, instructions=RULES, asked=query.text))
             async for piece in self._gate.stream(prepared.messages, self._max_tokens, usage):
                 parts += check.feed(piece)
                 for sentence in parts[shown:]:

@@ -213,3 +213,50 @@ def test_every_way_of_saying_cheapest_is_checked(sentence: str, problem: str | N
         assert check.ok, check.problems
     else:
         assert problem in " ".join(check.problems)
+
+
+def test_a_product_with_no_price_per_unit_cannot_be_called_the_cheapest() -> None:
+    """Seen on the real catalogue: the adapter opens price answers with "Donde menos cuesta es
+    en Consum: X [1] a 3,90 €" where X has no price per kilo (nothing to compare it by) and
+    cheaper products per kilo are beside it."""
+    bar = make_product(chain="consum", chain_product_id="7", name="Chocolate Puro con Almendras",
+                       brand=None, price=Decimal("3.90"), reference_price=None,
+                       reference_unit=None)  # fmt: skip
+    other = make_product(chain="consum", chain_product_id="8", name="Chocolate con leche",
+                         brand=None, price=Decimal("1.20"), reference_price=Decimal("8.00"),
+                         reference_unit="kg")  # fmt: skip
+    claim = "Donde menos cuesta es en Consum: Chocolate Puro con Almendras [1] a 3,90 €."
+    two = Grounder([ProductFacts(1, bar), ProductFacts(2, other)]).check(claim)
+    assert "[1] no tiene precio por kilo, litro o unidad" in " ".join(two.problems)
+    assert Grounder([ProductFacts(1, bar)]).check(claim).ok  # alone, nothing says otherwise
+
+
+ICE = make_product(chain_product_id="h", name="Helado de fresa Hacendado", price=Decimal("2.30"),
+                   reference_price=Decimal("2.88"), category_path=("Congelados",))  # fmt: skip
+JELLY = make_product(chain_product_id="g", name="Gelatina sabor limón Hacendado",
+                     price=Decimal("1.10"), reference_price=Decimal("2.75"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asked", "ok"),
+    [
+        ("Helado de fresa Hacendado [1] cuesta 2,30 €.", "helado fresa", True),
+        ("El helado de fresa [1] cuesta 2,30 €.", "helado fresa", True),
+        ("Tengo Helado de fresa Hacendado [1] en Mercadona, 2,30 €.", "helado", True),
+        ("Sí, el helado [1] está a 2,30 €.", "helado fresa hacendado", True),
+        ("Gelatina sabor limón Hacendado [2] cuesta 1,10 €.", "gelatina", True),
+        # a word of another product's name said of [1]
+        ("Gelatina de fresa Hacendado [1] cuesta 2,30 €.", "gelatina fresa", False),
+        ("Helado sabor limón Hacendado [1] cuesta 2,30 €.", "helado limon", False),
+        # a word of the question the product lacks: a product nobody sells, sold
+        ("Turrón de wasabi Hacendado [1] cuesta 2,30 €.", "turron wasabi hacendado", False),
+        ("Sí, tenemos helado de wasabi [1] a 2,30 €.", "helado wasabi", False),
+    ],
+)
+def test_the_name_said_before_a_citation_is_the_cited_products(
+    sentence: str, asked: str, ok: bool
+) -> None:
+    check = Grounder([ProductFacts(1, ICE), ProductFacts(2, JELLY)], asked=asked).check(sentence)
+    assert check.ok is ok, check.problems
+    if not ok:
+        assert "no se llama así" in " ".join(check.problems)

@@ -36,7 +36,7 @@ from typing import Protocol
 
 from app.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
-from storage.codec import fold
+from storage.codec import fold, stem
 
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+")
 _CITE = re.compile(r"\[(\d+)\]")
@@ -159,7 +159,7 @@ class ClaimChecker:
     product cannot be added to another product's name)."""
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
-        self._vocabulary = frozenset(_stem(w) for w in vocabulary)
+        self._vocabulary = frozenset(stem(w) for w in vocabulary)
 
     def check(
         self,
@@ -169,7 +169,7 @@ class ClaimChecker:
         expected: Expected = Expected(),
     ) -> list[Claim]:
         by_ref = {f.ref: f for f in context}
-        asked = {_stem(w) for w in _words(question)} - _GENERIC
+        asked = {stem(w) for w in _words(question)} - _GENERIC
         own_amounts = _question_amounts(question)
         quantities = _quantities(question)
         claims: list[Claim] = []
@@ -208,13 +208,13 @@ class ClaimChecker:
             folded.rfind(sep, 0, position) for sep in (",", ":", "(", "«", "]", ";", "|", "\n")
         )
         said = [
-            _stem(w)
+            stem(w)
             for w in _words(folded[start + 1 : position])[-10:]
-            if w not in _GENERIC and _stem(w) not in _GENERIC and not w.isdigit() and len(w) > 1
+            if w not in _GENERIC and stem(w) not in _GENERIC and not w.isdigit() and len(w) > 1
         ]
         p = facts.product
         own = {
-            _stem(w)
+            stem(w)
             for w in _words(
                 " ".join(
                     [
@@ -459,14 +459,6 @@ def _without_names(folded: str, context: Sequence[ProductFacts]) -> str:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
-
-
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s"):
-        return word[:-1]
-    return word
 
 
 def _close(word: str, own: set[str]) -> bool:

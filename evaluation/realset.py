@@ -17,7 +17,6 @@ several products may name some that dev questions name too. Iterate on `dev`, re
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import re
@@ -30,6 +29,7 @@ from app.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import PriceObservation, Product, ReferenceUnit
 from evaluation.questions import INJECTED_PRICE, Gold, Question, QuestionSet
+from finetune.dataset import split_of
 from storage.codec import fold
 
 HELD_OUT_SHARE = 0.34
@@ -59,8 +59,8 @@ _CONNECTORS = {"de", "con", "y", "en", "sin", "para", "al", "a", "la", "el", "de
 
 
 def part_of(key: str) -> str:
-    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "held-out" if bucket < HELD_OUT_SHARE else "dev"
+    """The training split's stable hash (`split_of`): the same key, the same part, always."""
+    return "held-out" if split_of(key, HELD_OUT_SHARE) == "validation" else "dev"
 
 
 def generate_real(

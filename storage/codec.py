@@ -79,11 +79,15 @@ def search_terms(text: str) -> list[str]:
     """Meaningful folded words of a query, with a light plural stem ('galletas' -> 'galleta')."""
     terms = []
     for word in _WORD.findall(fold(text)):
-        if word in STOPWORDS:
-            continue
-        if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
-            word = word[:-2]
-        elif len(word) > 3 and word.endswith("s"):
-            word = word[:-1]
-        terms.append(word)
+        if word not in STOPWORDS:
+            terms.append(stem(word))
     return terms
+
+
+def stem(word: str) -> str:
+    """The light plural stem of one folded word ('galletas' -> 'galleta', 'melones' -> 'melon')."""
+    if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s"):
+        return word[:-1]
+    return word

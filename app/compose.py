@@ -12,6 +12,7 @@ from decimal import Decimal
 from app.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.domain import ReferenceUnit, utcnow
+from retrieval.names import common_unit, said_whole
 from retrieval.query import Intent, Query
 from storage.codec import fold, search_terms
 
@@ -80,27 +81,39 @@ def totals(query: Query, facts: Sequence[ProductFacts]) -> str | None:
 
 
 def matches_exactly(query: Query, facts: Sequence[ProductFacts]) -> bool:
-    """The best product holds every word searched for (else we offer "lo más parecido")."""
-    terms = set(search_terms(query.text))
-    if not facts or not terms:
-        return bool(facts)
-    p = facts[0].product
-    words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
-    return terms <= words
+    """The best product holds every word searched for (else we offer "lo más parecido"); when
+    two products are compared, each is among those found."""
+    return not _missing(query, facts)
 
 
-def held_refusal(query: Query, facts: Sequence[ProductFacts], said: Sequence[str]) -> str | None:
-    """The model's own refusal ("No encuentro caviar de beluga.", or the off-topic one), kept
-    when the data agrees: not one product in context shares a word with the question. Otherwise
-    (a synonym, a partial match) the products found are worth more than a refusal."""
-    if not said or not (said[0].startswith("No encuentro") or said[0] == REFUSAL):
+def _missing(query: Query, facts: Sequence[ProductFacts]) -> str | None:
+    """What was asked for and not found (its words as written), or None."""
+    if query.alternatives:
+        for alternative in query.alternatives:
+            if not any(_holds(alternative, f) for f in facts):
+                return alternative.written
         return None
+    if not facts or (search_terms(query.text) and not _holds(query, facts[0])):
+        return query.written
+    return None
+
+
+def _related(query: Query, f: ProductFacts) -> bool:
+    """The product shares at least half of the words asked for ("lo más parecido" worth
+    offering: "Turrón de chocolate" for "turrón de wasabi", not "Muslitos de mar" for "un poema
+    sobre el mar")."""
+    p = f.product
     terms = set(search_terms(query.text))
-    for f in facts:
-        p = f.product
-        if terms & set(search_terms(" ".join([p.name, p.brand or "", *p.category_path]))):
-            return None
-    return said[0]
+    words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
+    return 2 * len(terms & words) >= len(terms)
+
+
+def _holds(query: Query, f: ProductFacts) -> bool:
+    """The product is what was asked: it holds every word, or the question its whole name."""
+    p = f.product
+    words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
+    terms = search_terms(query.text)
+    return set(terms) <= words or said_whole(p, terms)
 
 
 def describe(f: ProductFacts, with_chain: bool = True) -> str:
@@ -118,12 +131,14 @@ def describe(f: ProductFacts, with_chain: bool = True) -> str:
 
 
 def not_found(query: Query, alternatives: Sequence[ProductFacts]) -> str:
-    what = f" «{query.text}»" if query.text.strip() else ""
+    what = f" «{query.written}»" if query.written.strip() else ""
     text = NOT_FOUND.replace("ese producto", f"ese producto{what}" if what else "ese producto")
     limits = _constraints(query)
     text += f" ({limits})." if limits else "."
     if alternatives:
         text += " Lo más parecido que tengo: " + "; ".join(map(describe, alternatives)) + "."
+    elif not limits:
+        text += " " + REFUSAL
     return text
 
 
@@ -148,15 +163,16 @@ def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = 
         return conversation(query)
     if not facts:
         return not_found(query, ())
-    prefix = (
-        ""
-        if matches_exactly(query, facts)
-        else (f"No encuentro exactamente «{query.text}». Lo más parecido: ")
-    )
+    missing = _missing(query, facts)
+    if missing and not query.alternatives:
+        facts = [f for f in facts if _related(query, f)]
+        if not facts:  # nothing shares most of the words asked: no list of unrelated products
+            return not_found(query, ())
+    prefix = f"No encuentro exactamente «{missing}». Lo más parecido: " if missing else ""
     if Intent.HISTORY in query.intents:
         body = " ".join(history(f, query, now or utcnow()) for f in facts[:3])
     elif Intent.CHEAPEST in query.intents or Intent.COMPARE in query.intents:
-        body = comparison(facts)
+        body = comparison(facts, query.unit)
     else:
         body = "Tengo " + "; ".join(map(describe, _budget_first(query, facts))) + "."
     if prefix:
@@ -177,16 +193,12 @@ def _budget_first(query: Query, facts: Sequence[ProductFacts]) -> list[ProductFa
     return sorted(facts, key=lambda f: f.product.price)
 
 
-def comparison(facts: Sequence[ProductFacts]) -> str:
-    """Cheapest first by price per kg/l/ud; products sold by another unit are set apart.
-    Sorted here, whatever order retrieval gave (certain allergen answers first, prices that
-    moved since the index was built): "el más barato" must be true."""
-    priced = [f for f in facts if f.product.reference_price and f.product.reference_unit]
-    unit = priced[0].product.reference_unit if priced else None
-    comparable = sorted(
-        (f for f in priced if unit is not None and f.product.reference_unit == unit),
-        key=lambda f: f.product.reference_price or 0,
-    )
+def comparison(facts: Sequence[ProductFacts], asked: ReferenceUnit | None = None) -> str:
+    """Cheapest first by price per kg/l/ud (the unit asked for when some product has it, else
+    the most common); products sold by another unit are set apart. Sorted here, whatever order
+    retrieval gave (certain allergen answers first, prices that moved since the index was
+    built): "el más barato" must be true."""
+    unit, comparable = _by_unit_price(facts, asked)
     if unit is None:
         return (
             "No tengo su precio por kilo, litro o unidad, así que no puedo decir cuál sale más "
@@ -195,7 +207,8 @@ def comparison(facts: Sequence[ProductFacts]) -> str:
     apart = [f for f in facts if f not in comparable]
     text = f"El más barato por {_UNIT_NAMES[unit]} es {describe(comparable[0])}."
     if len(comparable) > 1:
-        text += " Le siguen " + "; ".join(describe(f) for f in comparable[1:]) + "."
+        follow = "Le sigue" if len(comparable) == 2 else "Le siguen"
+        text += f" {follow} " + "; ".join(describe(f) for f in comparable[1:]) + "."
     if apart:
         refs = ", ".join(f"{f.product.name} [{f.ref}]" for f in apart)
         verb = "no es comparable" if len(apart) == 1 else "no son comparables"
@@ -203,6 +216,73 @@ def comparison(facts: Sequence[ProductFacts]) -> str:
             f" {refs} {verb}: no tiene{'n' if len(apart) > 1 else ''} precio por la misma unidad."
         )
     return text
+
+
+def _by_unit_price(
+    facts: Sequence[ProductFacts], asked: ReferenceUnit | None
+) -> tuple[ReferenceUnit | None, list[ProductFacts]]:
+    """The unit compared in and the products priced in it, cheapest first."""
+    priced = [f for f in facts if f.product.reference_price and f.product.reference_unit]
+    unit = common_unit([f.product for f in priced], asked)
+    comparable = sorted(
+        (f for f in priced if unit is not None and f.product.reference_unit == unit),
+        key=lambda f: f.product.reference_price or 0,
+    )
+    return unit, comparable
+
+
+def leads(query: Query, facts: Sequence[ProductFacts]) -> frozenset[int] | None:
+    """What any answer must cite, as the data decides it: the product asked for (each of two
+    compared; the cheapest of a kind). None when the data has not what was asked: then the
+    only right answer says so ("No encuentro ...")."""
+    if not facts or _missing(query, facts):
+        return None
+    if query.alternatives:
+        return frozenset(next(f.ref for f in facts if _holds(a, f)) for a in query.alternatives)
+    if query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
+        _, comparable = _by_unit_price(facts, query.unit)
+        return frozenset({(comparable or list(facts))[0].ref})
+    return frozenset({facts[0].ref})
+
+
+_UP = re.compile(r"\b(?:ha subido|han subido|subio|subieron|sube|se ha encarecido|mas caro)\b")
+_DOWN = re.compile(r"\b(?:ha bajado|han bajado|bajo|bajaron|baja|se ha abaratado)\b")
+_SAME = re.compile(r"\bno (?:ha )?cambi\w*|\bmismo precio|\bsigue costando")
+
+
+def direction(text: str) -> str | None:
+    """ "up", "down" or "same", as an answer about a price's history says it (None: silent
+    or both)."""
+    folded = fold(text)
+    said = {name for name, pattern in (("up", _UP), ("down", _DOWN), ("same", _SAME))
+            if pattern.search(folded)}  # fmt: skip
+    return said.pop() if len(said) == 1 else None
+
+
+def disagreement(
+    query: Query, facts: Sequence[ProductFacts], answer: str, now: datetime
+) -> str | None:
+    """Why a checked answer still says something other than the data (None: it agrees): it
+    does not cite the product the data points to, says "No encuentro" for it, or tells a price
+    history's direction the other way."""
+    wanted = leads(query, facts)
+    if wanted is None:
+        return None if _refuses(answer) else "los datos no tienen lo pedido y no lo dice"
+    if _refuses(answer):
+        return "dice que no lo encuentra, y los datos lo tienen"
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+    if not wanted <= cited:
+        return f"no cita {', '.join(f'[{n}]' for n in sorted(wanted - cited))}"
+    if Intent.HISTORY in query.intents:
+        lead = next(f for f in facts if f.ref == min(wanted))
+        said, true = direction(answer), direction(history(lead, query, now))
+        if said is not None and said != true:
+            return f"dice que el precio {said}, y los datos dicen {true}"
+    return None
+
+
+def _refuses(answer: str) -> bool:
+    return answer.startswith(("No encuentro", REFUSAL))
 
 
 def history(f: ProductFacts, query: Query, now: datetime) -> str:

@@ -162,22 +162,31 @@ class ChatService:
             parts.append(compose.compose(query, facts, self._clock()))
         else:
             check = StreamingCheck(Grounder(facts, instructions=RULES, asked=query.text))
+            now = self._clock()
+            # Shown only once it agrees with the data (cites what the data points to; a
+            # history's direction is known at the end): a wrong first sentence never streams.
+            hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents
             async for piece in self._gate.stream(prepared.messages, self._max_tokens, usage):
                 parts += check.feed(piece)
-                for sentence in parts[shown:]:
-                    first = first or time.perf_counter()
-                    yield Delta(sentence if shown == 0 else " " + sentence)
-                    shown += 1
+                if not hold and compose.disagreement(query, facts, " ".join(parts), now) is None:
+                    for sentence in parts[shown:]:
+                        first = first or time.perf_counter()
+                        yield Delta(sentence if shown == 0 else " " + sentence)
+                        shown += 1
                 if check.full or check.hopeless:
                     break
             parts += check.finish()
             grounding = _verdict(check)
-            refusal = compose.held_refusal(query, facts, check.uncited)
-            if grounding.verdict == "replaced" and refusal and not shown:
-                parts = [refusal]
-                grounding = Grounding("verified", ["negativa del modelo: ningún producto coincide"])
-            elif grounding.verdict == "replaced":
-                parts = [*parts[:shown], compose.compose(query, facts, self._clock())]
+            said = " ".join(parts) if check.cited else " ".join(check.uncited[:1])
+            disagrees = compose.disagreement(query, facts, said, now)
+            if compose.leads(query, facts) is None and disagrees is None:
+                # the model says it has not got it, and neither has the data
+                parts = [said] if check.cited else check.uncited[:1]
+                grounding = Grounding("verified", ["negativa: los datos tampoco lo tienen"])
+            elif grounding.verdict == "replaced" or disagrees is not None:
+                if disagrees is not None and grounding.verdict != "replaced":
+                    grounding = Grounding("replaced", [*grounding.issues, disagrees])
+                parts = [*parts[:shown], compose.compose(query, facts, now)]
             else:
                 cited = _cited(" ".join(parts), facts) or facts[:1]
                 if (total := compose.totals(query, cited)) is not None:

@@ -177,7 +177,7 @@ class ClaimChecker:
             by_ref[int(n)].product.id for n in _CITE.findall(answer) if int(n) in by_ref
         }
         carried: ProductFacts | None = None
-        for clause in _CLAUSE.split(answer.strip()):
+        for clause in _clauses(answer.strip(), [f.product.name for f in context]):
             folded = fold(clause)
             refs = [(m.start(), by_ref.get(int(m[1]))) for m in _CITE.finditer(folded)]
             for position, facts in refs:
@@ -448,12 +448,29 @@ def vocabulary(names: Iterable[str]) -> set[str]:
 
 
 # helpers ------------------------------------------------------------------------------------
+def _clauses(answer: str, names: Iterable[str]) -> list[str]:
+    """Sentences and ";"-separated clauses, never split inside a product's name ("Iso Go! Blue
+    Botella", "Vino D.O. Rioja")."""
+    inside = [
+        (m.start(), m.end())
+        for name in names
+        if _CLAUSE.search(name)
+        for m in re.finditer(re.escape(name), answer)
+    ]
+    clauses, start = [], 0
+    for match in _CLAUSE.finditer(answer):
+        if not any(a <= match.start() < b for a, b in inside):
+            clauses.append(answer[start : match.start()])
+            start = match.end()
+    return [*clauses, answer[start:]]
+
+
 def _without_names(folded: str, context: Sequence[ProductFacts]) -> str:
     """The clause with the products' names blanked out (same length: positions still match the
     citations): "sin gluten" or "bajo en sal" in a name is no claim."""
-    for f in context:
-        name = fold(f.product.name)
-        folded = folded.replace(name, " " * len(name))
+    for name in sorted({fold(f.product.name) for f in context}, key=len, reverse=True):
+        folded = folded.replace(name, " " * len(name))  # longest first: "Queso fresco sin
+        # lactosa" is blanked whole before "Queso fresco" could split it
     return folded
 
 

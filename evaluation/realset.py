@@ -198,12 +198,31 @@ class _Builder:
                 kinds[" ".join(words[:2])].append(p)
         return {k: v for k, v in kinds.items() if re.fullmatch(r"[a-záéíóúñü ]+", k)}
 
+    def _of_kind(self, kind: str, products: Sequence[Product]) -> list[Product]:
+        """Every product of a kind, not only those whose name begins with its exact words:
+        "Alubias blancas cocidas" is an "alubia cocida" (first word, singular or plural, the
+        same; every other word of the kind in the name). Priced per kg or l."""
+        first, *rest = [w for w in fold(kind).split() if w not in _CONNECTORS]
+        found = []
+        for p in products:
+            words = [w for w in re.findall(r"[a-z0-9]+", fold(p.name)) if w not in _CONNECTORS]
+            if (
+                words
+                and _singular(words[0]) == _singular(first)
+                and p.reference_price
+                and p.reference_unit in UNIT_WORDS
+                and all(_singular(r) in {_singular(w) for w in words} for r in rest)
+            ):
+                found.append(p)
+        return found
+
     def cheapest_in_chain(self, count: int) -> None:
         kinds = self._kinds()
         eligible = sorted(k for k, group in kinds.items()
                           if len([p for p in group if p.chain == "mercadona"]) >= 3)  # fmt: skip
         for kind in self.rng.sample(eligible, min(count, len(eligible))):
-            group = _cheapest_first([p for p in kinds[kind] if p.chain == "mercadona"])
+            group = _cheapest_first(self._of_kind(kind, [p for p in self.products
+                                                          if p.chain == "mercadona"]))  # fmt: skip
             unit = UNIT_WORDS[group[0].reference_unit]  # type: ignore[index]
             text = self.rng.choice(("En Mercadona, ¿qué {kind} sale más barato por {unit}?",
                                     "{kind} más barato por {unit} en Mercadona")
@@ -216,7 +235,7 @@ class _Builder:
         kinds = self._kinds()
         eligible = sorted(k for k, group in kinds.items() if len({p.chain for p in group}) >= 3)
         for kind in self.rng.sample(eligible, min(count, len(eligible))):
-            group = _cheapest_first(kinds[kind])
+            group = _cheapest_first(self._of_kind(kind, self.products))
             unit = UNIT_WORDS[group[0].reference_unit]  # type: ignore[index]
             text = self.rng.choice(("¿Dónde está más barato: {kind}?",
                                     "¿En qué supermercado sale más barato el {unit} de {kind}?",
@@ -345,6 +364,13 @@ class _Builder:
         for p in self.pick(self.nameable, count):
             text = f"How much is {p.name} at {self.where(p)}?"
             self.add("english", text, Gold((p.id,), price=money(p.price)), p.id)
+
+
+def _singular(word: str) -> str:
+    """ "alubias" -> "alubia", "melones" -> "melon": enough to compare names' words."""
+    if len(word) > 4 and word.endswith("es") and word[-3] not in "aeiou":
+        return word[:-2]
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _cheapest_first(group: Sequence[Product]) -> list[Product]:

@@ -36,6 +36,48 @@ class LexicalIndex:
             )
             for term in docs
         }
+        self._words: list[str] | None = None  # the vocabulary by length, for `closest`
+        self._lengths: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+    def known(self, term: str) -> bool:
+        return term in self._postings
+
+    def closest(self, term: str) -> str | None:
+        """The catalogue's word nearest to a misspelt one ("olvia" -> "oliva"), if one is clearly
+        near: rapidfuzz's optimal-string-alignment distance (a swapped pair of letters is one
+        edit), one edit (two from 9 letters); among equally near words, the one more passages
+        use ("olvia" is one edit from "olia" too)."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA, Levenshtein
+
+        if len(term) < 5:
+            return None  # too short to tell a typo from another word ("pera", "pero")
+        if self._words is None:
+            self._words = sorted(self._postings, key=len)
+            self._lengths = np.asarray([len(w) for w in self._words])
+        low, high = np.searchsorted(self._lengths, [len(term) - 2, len(term) + 3])
+        allowed = 1 if len(term) < 9 else 2  # edits: one, two in a long word
+        found = process.extract(
+            term, self._words[low:high], scorer=OSA.distance, score_cutoff=allowed, limit=8
+        )
+        # In a five-letter word only a swapped pair ("olvia"): one letter changed is as often
+        # another word ("movil"/"moril").
+        near = [(w, d) for w, d, _ in found
+                if len(term) > 5 or Levenshtein.distance(term, w) > d]  # fmt: skip
+        if not near:
+            return None
+        best = min(near, key=lambda f: (f[1], -len(self._postings[f[0]][0]), f[0]))
+        return str(best[0])
+
+    def containing(self, terms: Sequence[str]) -> NDArray[np.int64]:
+        """Positions of the passages that hold every one of `terms` (stemmed search terms)."""
+        found: NDArray[np.int64] | None = None
+        for term in set(terms):
+            posting = self._postings.get(term)
+            if posting is None:
+                return np.zeros(0, dtype=np.int64)
+            found = posting[0] if found is None else np.intersect1d(found, posting[0])
+        return found if found is not None else np.zeros(0, dtype=np.int64)
 
     def scores(self, query: str, allowed: NDArray[np.bool_] | None = None) -> NDArray[np.float32]:
         """BM25 score of every passage (0 where no query word occurs or not `allowed`)."""

@@ -6,13 +6,15 @@ guesses, and nothing here reads the clock (a period is placed on the calendar by
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from core.allergens import Allergen
+from core.domain import ReferenceUnit
 from retrieval.period import Period, find_period
-from storage.codec import fold
+from storage.codec import fold, search_terms
 
 
 class Intent(StrEnum):
@@ -40,6 +42,16 @@ class Query:
     asked: frozenset[Allergen] = frozenset()  # "¿contiene huevo?": its status, not a filter
     quantity: int | None = None  # "3 paquetes de ...": a total to compute
     budget: Decimal | None = None  # "tengo 10 €": how many it buys
+    unit: ReferenceUnit | None = None  # "más barato por kilo": the unit prices are compared in
+    # "¿Qué sale más barato, A de Mercadona o B de Dia?": each product asked about, understood
+    # on its own (its words and its chain), in the order asked
+    alternatives: tuple[Query, ...] = ()
+    said: str = ""  # the words searched for as written, when `text` reads a misspelling
+
+    @property
+    def written(self) -> str:
+        """What the shopper asked for, in their words (for "No encuentro «...»")."""
+        return self.said or self.text
 
     @property
     def constrained(self) -> bool:
@@ -128,9 +140,11 @@ _INJECTION = re.compile(
     r"(?:instrucciones|reglas|normas)(?:\s+anteriores)?(?:\s+y)?\s*"
     r"(?:(?:responde|di|dime|contesta|escribe)\s+que)?"
 )
+# "3 paquetes de galletas": the count comes before the product, with "de" ("caja 20 unidades"
+# and "bolsa 2 unidades" are pack sizes, part of a product's name)
 _COUNT = (r"(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce)\s+"
           r"(?:unidades|paquetes|botellas|latas|bricks|cajas|bolsas|packs|tarros|botes|"
-          r"envases|docenas)\s+(?:de\s+)?")  # fmt: skip
+          r"envases|docenas)\s+de\s+")  # fmt: skip
 _NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
             "nueve": 9, "diez": 10, "doce": 12}  # fmt: skip
 _BUDGET = re.compile(
@@ -144,6 +158,46 @@ _CHAT = re.compile(
     r"\b(?:hola|buenos\s+dias|buenas(?:\s+(?:tardes|noches))?|hey|muchas\s+gracias|gracias|"
     r"ayuda|ayudame|que\s+(?:puedes|sabes)\s+hacer|para\s+que\s+sirves|como\s+funciona(?:s)?|"
     r"quien\s+eres|que\s+(?:te\s+)?puedo\s+preguntar|eso\s+es\s+todo|adios|hasta\s+luego)\b"
+)
+
+
+_UNIT = (
+    (re.compile(r"\bpor\s+(?:kilo|kilogramo|kg)\b|\b(?:el|del|al)\s+kilo\b"), ReferenceUnit.KG),
+    (re.compile(r"\bpor\s+(?:litro|l)\b|\b(?:el|del|al)\s+litro\b"), ReferenceUnit.L),
+    (re.compile(r"\bpor\s+unidad\b|\b(?:la|por)\s+pieza\b"), ReferenceUnit.UNIT),
+)
+# "¿Qué sale más barato (por kilo), A o B?", "¿Es más barata A o B?", "A o B, ¿cuál es más
+# barato?": two products, split on the last " o " between the comparison and the end
+_PAIR = re.compile(
+    r"(?:barat[oa]s?|economic[oa]s?|mejor\s+precio|compensa|conviene)"
+    r"(?:\s+por\s+(?:kilo|litro|unidad|kg|l))?\s*[,:]?\s+(?P<a>.+?)\s+o\s+(?P<b>.+)$"
+    r"|^(?P<c>.+?)\s+o\s+(?P<d>.+?)\s*[,:]\s*[¿]?\s*(?:cual|que)\b.*\b(?:barat|economic)",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"^(?:el|la|los|las|un|una)\s+", re.IGNORECASE)
+
+
+def _pair(original: str) -> tuple[str, str] | None:
+    """The two products of "más barato, A o B" (accents folded, case and punctuation kept: "de
+    Dia" names the chain only when capitalised)."""
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", original) if not unicodedata.combining(ch)
+    )
+    match = _PAIR.search(text)
+    if match is None:
+        return None
+    first, second = (match["a"], match["b"]) if match["a"] else (match["c"], match["d"])
+    first = _ARTICLE.sub("", re.sub(r"^[¿?¡!,:\s]+|[¿?¡!,.;:\s]+$", "", first))
+    second = _ARTICLE.sub("", re.sub(r"^[¿?¡!,:\s]+|[¿?¡!,.;:\s]+$", "", second))
+    if len(first) < 3 or len(second) < 3 or " o " in first:
+        return None
+    return first, second
+
+
+# A yes/no question about one product's label ("¿Es X apto para alérgicos a la leche?", "soy
+# celíaco, ¿puedo comer X?"): the allergens it names are asked about, not filters.
+_ABOUT_ONE = re.compile(
+    r"^\W*(?:es|son|seria|sera)\s|\b(?:puedo|puede|podria|pueden)\s+(?:comer|tomar|beber)\b"
 )
 
 
@@ -206,14 +260,20 @@ def understand(question: str) -> Query:
 
     asked: set[Allergen] = set()
     for words, allergens in _ALLERGEN_WORDS:  # "¿contiene huevo?", "¿tiene trazas de apio?"
-        # not "¿tienen huevos?": that asks for eggs, the product
-        pattern = r"\b(?:contiene|contienen|lleva|llevan|(?:tiene|tienen)?\s*trazas\s+de)\s+" + (
-            rf"(?:{words})\b"
+        # not "¿tienen huevos?": that asks for eggs, the product; but "¿X tiene leche?", a
+        # product named before "tiene" and the allergen last, asks about X's label
+        pattern = (
+            r"\b(?:contiene|contienen|lleva|llevan|(?:tiene|tienen)?\s*trazas\s+de)\s+"
+            rf"(?:{words})\b|(?<=\w)\s+(?:tiene|tienen)\s+(?:{words})\s*$"
         )
         if re.search(pattern, text):
             asked.update(allergens)
             text = re.sub(pattern, " ", text)
 
+    if exclude and _ABOUT_ONE.search(fold(original)):
+        asked |= exclude  # "¿Es X apto para celíacos?": X's label, not a filter that hides X
+        exclude = set()
+    unit = next((unit for pattern, unit in _UNIT if pattern.search(text)), None)
     intents = {intent for intent, pattern in _INTENTS if re.search(pattern, text)}
     if period is not None and re.search(r"precio|cost|vali|valia|tenia|cuanto", text):
         intents.add(Intent.HISTORY)  # "¿qué precio tenía la leche en octubre?"
@@ -227,6 +287,15 @@ def understand(question: str) -> Query:
     if chatting and not constrained and max_price is None and min_price is None:
         intents = {Intent.CHAT}
         residue = text = ""
+    alternatives: tuple[Query, ...] = ()
+    if intents & {Intent.CHEAPEST, Intent.COMPARE} and (pair := _pair(original)):
+        alternatives = tuple(understand(part) for part in pair)
+        if all(search_terms(a.text) for a in alternatives):
+            residue = " ".join(a.text for a in alternatives)
+            chains = set().union(*(a.chains for a in alternatives)) if all(
+                a.chains for a in alternatives) else set()  # fmt: skip
+        else:
+            alternatives = ()
     return Query(
         text=residue or " ".join(text.split()),
         original=original,
@@ -240,4 +309,6 @@ def understand(question: str) -> Query:
         asked=frozenset(asked),
         quantity=quantity,
         budget=budget,
+        unit=unit,
+        alternatives=alternatives,
     )

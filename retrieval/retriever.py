@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import numpy as np
 
 from core.domain import Product
 from core.settings import RetrievalSettings
+from retrieval import names
 from retrieval.embedder import Embedder
 from retrieval.filters import Verdict, check
 from retrieval.index import LoadedIndex, current_version
@@ -87,8 +88,23 @@ class Retriever:
     def _rank(
         self, question: str, limit: int, mode: str | None
     ) -> tuple[Retrieval, list[Hit], Query]:
-        query = understand(question)
         index = self.index()
+        query = names.correct(understand(question), index.lexical)
+        if query.alternatives:  # "¿qué sale más barato, A o B?": the best match of each
+            alternatives = tuple(names.correct(a, index.lexical) for a in query.alternatives)
+            query = replace(query, alternatives=alternatives)
+            result = Retrieval(query, index_version=index.manifest.version)
+            hits: list[Hit] = []
+            for alternative in alternatives:
+                _, found = self._ranked(index, alternative, 1, mode)
+                hits += [h for h in found if h.product.id not in {x.product.id for x in hits}]
+            return result, hits, query
+        result, hits = self._ranked(index, query, limit, mode)
+        return result, hits, query
+
+    def _ranked(
+        self, index: LoadedIndex, query: Query, limit: int, mode: str | None
+    ) -> tuple[Retrieval, list[Hit]]:
         if query.constrained:
             mask = index.columns.allowed(query)
             allowed = {pid for pid, ok in zip(index.columns.ids, mask, strict=True) if ok}
@@ -100,7 +116,12 @@ class Retriever:
             index_version=index.manifest.version,
         )
         if not allowed:
-            return result, [], query
+            return result, []
+        kind = self._kind(index, query, allowed, limit)
+        if kind:  # "the cheapest X": every X of the catalogue, not the best-matching few
+            hits = [Hit(p, 0.0, index.passages[index.passages_of[p.id][0]].text,
+                        check(p, query)) for p in kind]  # fmt: skip
+            return result, hits
         positions = sorted(pos for pid in allowed for pos in index.passages_of.get(pid, ()))
         everything = len(allowed) == len(index.products)
         mode = mode or self._settings.mode
@@ -132,7 +153,24 @@ class Retriever:
             )
             for pid, score, best in ordered
         ]
-        return result, hits, query
+        return result, hits
+
+    def _kind(
+        self, index: LoadedIndex, query: Query, allowed: set[str], limit: int
+    ) -> list[Product]:
+        """For "the cheapest" and "where is it cheaper": every allowed product of the kind
+        asked (`names.of_kind`), cheapest per kg / l / unit first. Empty when the question
+        names no kind the catalogue has (then the products found by search are compared)."""
+        if not query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
+            return []
+        terms = search_terms(query.text)
+        if not terms:
+            return []
+        ids = {index.passages[int(pos)].product_id for pos in index.lexical.containing(terms)}
+        kind = [index.products[pid] for pid in sorted(ids & allowed)
+                if names.of_kind(index.products[pid], terms)]  # fmt: skip
+        across = len(query.chains) != 1
+        return names.cheapest_first(kind, query.unit, across)[:limit]
 
     # rankings ------------------------------------------------------------------------------
     def _dense(
@@ -199,11 +237,21 @@ class Retriever:
             ]
             pool = exact or ranked[: limit * 2]
             ranked = sorted(pool, key=lambda r: _unit_price(index.products[r[0]]))
-        # Category hint: products filed under a category the question names ("leche",
-        # "galletas") come before those that only mention the words elsewhere.
+        # Products named by every word asked for first, then those whose whole name the
+        # question says (among chatter), then those filed under a category the question
+        # names ("leche", "galletas"), then the rest; among named products the name with the
+        # fewest other words: "Naranja para mesa" before "Zumo de naranja".
         terms = set(search_terms(query.text))
         if terms and Intent.CHEAPEST not in query.intents:
-            ranked = sorted(ranked, key=lambda r: not _in_category(index.products[r[0]], terms))
+
+            def tier(r: tuple[str, float, int]) -> tuple[bool, bool, bool, int]:
+                product = index.products[r[0]]
+                named = names.named(product, terms)
+                extra = names.extra_words(product, terms) if named else 0
+                whole = named or names.said_whole(product, terms)
+                return (not named, not whole, not _in_category(product, terms), extra)
+
+            ranked = sorted(ranked, key=tier)
         if query.exclude or query.lactose_free:  # certain answers before flagged ones
             ranked = sorted(ranked, key=lambda r: bool(check(index.products[r[0]], query).flags))
         return ranked[:limit]

@@ -113,6 +113,33 @@ async def test_a_right_refusal_is_kept_a_wrong_one_replaced_by_what_is_sold(
     assert body["products"] and "Leche entera" in body["answer"]
 
 
+async def test_a_checked_answer_about_another_product_than_the_data_points_to_is_replaced(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    # Every figure of this answer is true of [2], but the cheapest is [1]: the data decides
+    # which product answers the question, the model only says it.
+    model.queue("{2.name} [2] cuesta {2.price}.")
+    body = await ask(client, AOVE)
+    assert body["grounding"]["verdict"] == "replaced"
+    assert any("no cita [1]" in issue for issue in body["grounding"]["issues"])
+    assert body["answer"].startswith("El más barato por litro es ")
+    # the same sentence about the cheapest is the model's own, and kept
+    model.queue("{1.name} [1] cuesta {1.price}.")
+    body = await ask(client, AOVE)
+    assert body["grounding"]["verdict"] == "verified"
+
+
+async def test_a_product_nobody_sells_is_never_sold_by_the_model(
+    client: httpx.AsyncClient, model: ScriptedChatModel
+) -> None:
+    # "Turrón de wasabi": products sharing a word are in context; an answer that sells one of
+    # them under the question's name is replaced by "No encuentro".
+    model.queue("Sí: {1.name} [1] cuesta {1.price}.")
+    body = await ask(client, "¿Tenéis aceite de oliva al wasabi?")
+    assert body["grounding"]["verdict"] == "replaced"
+    assert body["answer"].startswith("No encuentro exactamente «aceite oliva wasabi»")
+
+
 async def test_impossible_limits_offer_the_closest_alternatives(client: httpx.AsyncClient) -> None:
     body = await ask(client, "galletas sin gluten en Carrefour por menos de 0,50 €")
     assert body["answer"].startswith("No encuentro")

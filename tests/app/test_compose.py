@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.compose import compose
+from app.compose import REFUSAL, compose, disagreement
 from app.facts import ProductFacts
 from app.grounding import Grounder
 from retrieval.query import understand
@@ -235,3 +235,53 @@ def test_a_budget_says_how_many_it_buys(budget: str, said: str) -> None:
         understand(f"Tengo {budget} €: ¿cuántas leche entera Consum puedo comprar?"), [_milk()]
     )
     assert said in answer
+
+
+def test_two_products_compared_name_the_cheaper_per_kilo_and_both_prices() -> None:
+    question = ("¿Qué sale más barato por kilo, Galletas María sin gluten Dia o Galletas María "
+                "sin gluten Alcampo?")  # fmt: skip
+    facts = _numbered(DEMO[4], DEMO[1])
+    answer = compose(understand(question), facts)
+    assert answer.startswith("El más barato por kilo es Galletas María sin gluten Dia [1]")
+    assert "Le sigue Galletas María sin gluten Alcampo [2]" in answer and "8,75 €/kg" in answer
+
+
+@pytest.mark.parametrize(
+    "question", ["Escríbeme un poema sobre el mar", "¿Qué tiempo hace en Sevilla?"]
+)
+def test_nothing_related_gets_no_list_of_unrelated_products(question: str) -> None:
+    sea = make_product(
+        chain_product_id="mar", name="Muslitos de mar", category_path=("Congelados",)
+    )
+    answer = compose(understand(question), [ProductFacts(1, sea)])
+    assert answer.startswith("No encuentro ese producto") and "[1]" not in answer
+    assert answer.endswith(REFUSAL)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "why"),
+    [
+        # the cheapest per kilo is [5] (Dia, 8,25 €/kg)
+        ("¿Dónde están más baratas las galletas sin gluten?",
+         "Galletas María sin gluten Dia [5] cuesta 1,65 €.", None),
+        ("¿Dónde están más baratas las galletas sin gluten?",
+         "Galletas María sin gluten Alcampo [2] cuesta 1,75 €.", "no cita [5]"),
+        ("¿Dónde están más baratas las galletas sin gluten?",
+         "No encuentro galletas sin gluten.", "dice que no lo encuentra, y los datos lo tienen"),
+        ("¿Tenéis galletas de wasabi?", "Galletas María sin gluten Dia [5] cuesta 1,65 €.",
+         "los datos no tienen lo pedido y no lo dice"),
+        ("¿Tenéis galletas de wasabi?", "No encuentro galletas de wasabi.", None),
+    ],
+)  # fmt: skip
+def test_an_answer_must_say_what_the_data_decides(
+    question: str, answer: str, why: str | None
+) -> None:
+    assert disagreement(understand(question), DEMO, answer, day("2026-11-25")) == why
+
+
+def test_a_history_told_the_wrong_way_disagrees() -> None:
+    query = understand("¿Ha subido la leche entera Consum?")
+    facts = [_milk()]
+    now = day("2026-11-25")
+    assert disagreement(query, facts, "Sí, Leche entera Consum [1] ha subido.", now) is None
+    assert disagreement(query, facts, "Leche entera Consum [1] ha bajado.", now)

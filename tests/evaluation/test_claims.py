@@ -206,3 +206,24 @@ def test_words_of_a_name_are_no_claim() -> None:
     answer = "Tengo Pechuga de pavo bajo en sal Hacendado [1] en Mercadona, 2,10 € a 20/11/2026."
     assert wrong_claims(checker.check(answer, context, "pavo")) == []
     assert wrong_claims(checker.check("Es bajo en sal: [1] a 2,10 €.", context, "pavo")) == []
+
+
+def test_names_with_sentence_marks_or_inside_other_names_are_no_claims() -> None:
+    iso = make_product(chain="consum", chain_product_id="iso", name="Iso Go! Blue Botella",
+                       price=Decimal("0.60"), reference_price=None)  # fmt: skip
+    cheese = make_product(chain="consum", chain_product_id="qf", name="Queso Fresco",
+                          price=Decimal("4.22"), allergens=AllergenInfo())  # fmt: skip
+    lactose_free = make_product(chain="consum", chain_product_id="qfsl",
+                                name="Queso Fresco sin Lactosa", price=Decimal("1.89"),
+                                allergens=AllergenInfo())  # fmt: skip
+    context = [ProductFacts(1, iso), ProductFacts(2, cheese), ProductFacts(3, lactose_free)]
+    checker = ClaimChecker(vocabulary([iso.name, cheese.name, lactose_free.name]))
+    # "Go!" does not end the sentence: the count before it still multiplies the price after
+    budget = ("Con 20,00 € puedes comprar 33 de Iso Go! Blue Botella [1] (0,60 € cada uno): "
+              "19,80 €, y te sobran 0,20 €.")  # fmt: skip
+    assert wrong_claims(checker.check(budget, context, "Tengo 20 €, ¿cuántas Iso Go! Blue?")) == []
+    # the shorter name inside the longer one does not leave "sin lactosa" as a claim
+    listed = "Tengo Queso Fresco [2], 4,22 €; Queso Fresco sin Lactosa [3], 1,89 €."
+    assert wrong_claims(checker.check(listed, context, "queso fresco")) == []
+    # said as a claim, it still is one
+    assert wrong_claims(checker.check("Queso Fresco [2] es sin lactosa.", context, "queso"))

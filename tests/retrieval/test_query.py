@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from core.allergens import Allergen
+from core.domain import ReferenceUnit
 from retrieval.query import Intent, understand
 
 
@@ -155,3 +156,83 @@ def test_an_allergen_asked_about_is_asked_not_filtered(question: str, asked: set
     query = understand(question)
     assert query.asked == asked and not query.exclude
     assert not {"huevo", "apio", "gluten", "contiene", "trazas"} & set(query.text.split())
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        ("¿Qué sale más barato por kilo, Cabecero de lomo Hacendado lonchas de Mercadona o "
+         "Cabecero de lomo Monells bandeja 2 x 70 g de Dia?",
+         ("cabecero lomo hacendado lonchas", {"mercadona"}),
+         ("cabecero lomo monells bandeja 2 x 70 g", {"dia"})),
+        ("¿Es más barata la leche Hacendado o la leche Pascual?",
+         ("leche hacendado", set()), ("leche pascual", set())),
+        ("Leche entera Hacendado o leche entera Consum, ¿cuál sale más barata?",
+         ("leche entera hacendado", set()), ("leche entera", {"consum"})),
+    ],
+)  # fmt: skip
+def test_two_products_compared_are_understood_each_on_its_own(
+    question: str, first: tuple[str, set[str]], second: tuple[str, set[str]]
+) -> None:
+    query = understand(question)
+    assert [(a.text, set(a.chains)) for a in query.alternatives] == [first, second]
+    assert Intent.CHEAPEST in query.intents
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["¿Dónde está más barato el aceite de oliva virgen extra?", "¿Tenéis pan o tostadas?",
+     "leche entera o semidesnatada"],
+)  # fmt: skip
+def test_one_kind_is_not_a_comparison_of_two(question: str) -> None:
+    assert understand(question).alternatives == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "quantity", "text"),
+    [
+        ("¿A cuánto está Papel de cocina 3 capas La llama bolsa 2 unidades en Dia?", None,
+         "papel cocina 3 capas llama bolsa 2"),
+        ("¿Cuánto cuesta Infusión frutal Hornimans caja 20 unidades?", None,
+         "infusion frutal hornimans caja 20"),
+        ("¿Cuánto me cuestan 4 unidades de Incienso palo santo?", 4, "incienso palo santo"),
+    ],
+)  # fmt: skip
+def test_a_pack_size_in_a_name_is_not_a_quantity(
+    question: str, quantity: int | None, text: str
+) -> None:
+    query = understand(question)
+    assert query.quantity == quantity and query.text == text
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "text"),
+    [
+        ("¿Es Queso en porciones mini Babybel apto para alérgicos a la leche?", Allergen.MILK,
+         "queso porciones mini babybel"),
+        ("Soy celíaco, ¿puedo comer Pan de molde Hacendado?", Allergen.GLUTEN,
+         "pan molde hacendado"),
+        ("¿Queso ricotta mezcla Hacendado tiene leche?", Allergen.MILK,
+         "queso ricotta mezcla hacendado"),
+    ],
+)  # fmt: skip
+def test_a_yes_no_question_about_one_products_label_asks_and_hides_nothing(
+    question: str, asked: Allergen, text: str
+) -> None:
+    query = understand(question)
+    assert query.asked == {asked} and not query.exclude and query.text == text
+
+
+def test_a_list_question_still_filters_by_allergen() -> None:
+    query = understand("galletas aptas para celíacos")
+    assert query.exclude == {Allergen.GLUTEN} and not query.asked
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [("Busco helado mini al mejor precio por kilo", ReferenceUnit.KG),
+     ("¿En qué supermercado sale más barato el litro de leche?", ReferenceUnit.L),
+     ("¿Dónde está más barato el aceite?", None)],
+)  # fmt: skip
+def test_the_unit_prices_are_compared_in(question: str, unit: ReferenceUnit | None) -> None:
+    assert understand(question).unit == unit

@@ -3,6 +3,7 @@ an explicit constraint; measured on questions whose right answers are known from
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from core.allergens import Allergen, AllergenStatus
 from core.settings import Settings
-from retrieval.build import build_index
+from retrieval.build import all_products, build_index
 from retrieval.embedder import HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
 from retrieval.query import understand
 from retrieval.retriever import Retriever
@@ -172,3 +173,34 @@ async def test_a_question_naming_a_category_prefers_products_filed_under_it(
     in_aisle = ["cacao" in h.product.category_path[-1].lower() for h in result.hits]
     assert in_aisle[0] and not in_aisle[-1]
     assert in_aisle == sorted(in_aisle, reverse=True)
+
+
+async def test_real_names_come_first_typos_are_read_and_the_cheapest_is_of_the_kind(
+    settings: Settings, shared_data: Path, sqlite_store_with_mercadona: SqliteProductStore
+) -> None:
+    retriever = await _retriever(sqlite_store_with_mercadona, settings, UseEmbedder())
+    products = await all_products(sqlite_store_with_mercadona)
+    same: dict[str, set[str]] = {}
+    for p in products:
+        same.setdefault(fold(p.name), set()).add(p.id)
+    # a whole real name asked for: that product first (any size of it), 95 % at least
+    sample = random.Random(5).sample(products, 60)
+    first = 0
+    for p in sample:
+        hits = (await retriever.search(p.name, limit=1)).hits
+        first += bool(hits) and hits[0].product.id in same[fold(p.name)]
+    assert first >= 0.95 * len(sample), f"{first}/{len(sample)}"
+    # "Naranja para mesa" before the juices and sodas that share "naranja"
+    hits = (await retriever.search("Precio de Naranja para mesa en Mercadona", limit=3)).hits
+    assert hits[0].product.name == "Naranja para mesa"
+    # a swapped pair of letters is read as the catalogue's word
+    result = await retriever.search("aceite de olvia virgen extra Hacendado", limit=3)
+    assert result.query.text == "aceite oliva virgen extra hacendado"
+    assert fold(result.hits[0].product.name).startswith("aceite de oliva virgen extra")
+    # the cheapest jamón serrano is a jamón serrano, not a bone or crisps flavoured with it
+    result = await retriever.search("¿Qué jamón serrano sale más barato por kilo?", limit=5)
+    assert all(fold(h.product.name).startswith("jamon serrano") for h in result.hits)
+    kind = [p for p in products if fold(p.name).startswith("jamon serrano")
+            and p.reference_unit == "kg" and p.reference_price]  # fmt: skip
+    cheapest = min(p.reference_price for p in kind)  # type: ignore[type-var]
+    assert result.hits[0].product.reference_price == cheapest

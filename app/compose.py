@@ -273,12 +273,51 @@ def disagreement(
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
     if not wanted <= cited:
         return f"no cita {', '.join(f'[{n}]' for n in sorted(wanted - cited))}"
+    lead = next(f for f in facts if f.ref == min(wanted))
     if Intent.HISTORY in query.intents:
-        lead = next(f for f in facts if f.ref == min(wanted))
         said, true = direction(answer), direction(history(lead, query, now))
-        if said is not None and said != true:
-            return f"dice que el precio {said}, y los datos dicen {true}"
+        if said != true:
+            return f"dice que el precio {said or '(nada)'}, y los datos dicen {true}"
+        if any(a == b for a, b in _FROM_TO.findall(answer)):
+            return "dice que cambió de un precio al mismo"
+        return None
+    if asks_about_allergens(query) and _LABEL_TALK.search(_unnamed(answer, facts)):
+        return "habla de la etiqueta: eso lo dicen los datos"
+    figures = _figures(query, lead)
+    if not any(figure in answer for figure in figures):
+        return f"no da {' ni '.join(figures)}, lo que se pregunta"
     return None
+
+
+# What only the label data may say: a yes or no to an allergen question, "puedes comerlo",
+# "apto", "sin gluten", "contiene", "información de" (the composed allergen lines follow).
+_LABEL_TALK = re.compile(
+    r"^\W*(?:si|no)\b|\b(?:puedes?|puedo|podeis)\s+(?:comer|tomar|beber)|\bapt[oa]s?\b|"
+    r"\bsegur[oa]\b|\bsin\s+(?:gluten|leche|lactosa|huevo|trazas)|\bcontiene|\btrazas|\balergen|"
+    r"\binformacion\b|\bceliac"
+)
+_FROM_TO = re.compile(r"\bde\s+(\d+,\d{2})\s*€[^.;]*?\ba\s+(\d+,\d{2})\s*€")
+
+
+def _unnamed(answer: str, facts: Sequence[ProductFacts]) -> str:
+    """The folded answer without the products' names ("Galletas sin gluten" is a name)."""
+    text = fold(answer)
+    for name in sorted({fold(f.product.name) for f in facts}, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return text
+
+
+def _figures(query: Query, lead: ProductFacts) -> list[str]:
+    """The figures that answer the question, any of them: the price per kg / l / unit when one
+    is asked for ("por kilo"), else the package price or, for "the cheapest", either."""
+    p = lead.product
+    if p.reference_price is None:
+        return [money(p.price)]
+    if query.unit is not None:
+        return [money(p.reference_price)]
+    if query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
+        return [money(p.reference_price), money(p.price)]
+    return [money(p.price)]
 
 
 def _refuses(answer: str) -> bool:

@@ -161,7 +161,8 @@ class ChatService:
             grounding = Grounding("composed")
             parts.append(compose.compose(query, facts, self._clock()))
         else:
-            check = StreamingCheck(Grounder(facts, instructions=RULES, asked=query.text))
+            asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
+            check = StreamingCheck(Grounder(facts, instructions=RULES, asked=asked))
             now = self._clock()
             # Shown only once it agrees with the data (cites what the data points to; a
             # history's direction is known at the end): a wrong first sentence never streams.
@@ -180,9 +181,15 @@ class ChatService:
             said = " ".join(parts) if check.cited else " ".join(check.uncited[:1])
             disagrees = compose.disagreement(query, facts, said, now)
             if compose.leads(query, facts) is None and disagrees is None:
-                # the model says it has not got it, and neither has the data
-                parts = [said] if check.cited else check.uncited[:1]
-                grounding = Grounding("verified", ["negativa: los datos tampoco lo tienen"])
+                # the model says it has not got it, and neither has the data: its refusal,
+                # uncited and alone (a refusal that cites a product is no refusal)
+                refusal = (parts or check.uncited)[:1]
+                if not refusal or _REFS.search(refusal[0]):
+                    parts = [compose.compose(query, facts, now)]
+                    grounding = Grounding("replaced", ["negativa que cita productos"])
+                else:
+                    parts = refusal
+                    grounding = Grounding("verified", ["negativa: los datos tampoco lo tienen"])
             elif grounding.verdict == "replaced" or disagrees is not None:
                 if disagrees is not None and grounding.verdict != "replaced":
                     grounding = Grounding("replaced", [*grounding.issues, disagrees])

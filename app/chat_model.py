@@ -34,5 +34,10 @@ class ChatModel(Protocol):
     def name(self) -> str:
         """What is answering (model file, adapter), as shown by /health."""
 
+    @property
+    def prompt_format(self) -> Literal["products", "draft"]:
+        """Which prompt it was trained to read (`app/prompt.py`): numbered products, or the
+        answer composed from the data to phrase."""
+
     def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
         """Generate the assistant's next message, piece by piece."""

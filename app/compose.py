@@ -174,7 +174,7 @@ def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = 
     elif Intent.CHEAPEST in query.intents or Intent.COMPARE in query.intents:
         body = comparison(facts, query.unit)
     else:
-        body = "Tengo " + "; ".join(map(describe, _budget_first(query, facts))) + "."
+        body = "Tengo " + "; ".join(map(describe, budget_first(query, facts))) + "."
     if prefix:
         body = body[0].lower() + body[1:]
     text = prefix + body
@@ -185,7 +185,17 @@ def compose(query: Query, facts: Sequence[ProductFacts], now: datetime | None = 
     return text
 
 
-def _budget_first(query: Query, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
+def lists(query: Query) -> bool:
+    """ "¿Qué galletas hay por menos de 2 €?" asks for every product under the limit (each
+    product found meets it), not for one of them."""
+    return (
+        query.max_price is not None
+        and not query.alternatives
+        and not query.intents & {Intent.CHEAPEST, Intent.COMPARE, Intent.HISTORY}
+    )
+
+
+def budget_first(query: Query, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
     """Every product found (each meets the question's limits); for a budget question ("por
     menos de 2 €") the cheapest package first."""
     if query.max_price is None:
@@ -198,7 +208,7 @@ def comparison(facts: Sequence[ProductFacts], asked: ReferenceUnit | None = None
     the most common); products sold by another unit are set apart. Sorted here, whatever order
     retrieval gave (certain allergen answers first, prices that moved since the index was
     built): "el más barato" must be true."""
-    unit, comparable = _by_unit_price(facts, asked)
+    unit, comparable = by_unit_price(facts, asked)
     if unit is None:
         return (
             "No tengo su precio por kilo, litro o unidad, así que no puedo decir cuál sale más "
@@ -218,7 +228,7 @@ def comparison(facts: Sequence[ProductFacts], asked: ReferenceUnit | None = None
     return text
 
 
-def _by_unit_price(
+def by_unit_price(
     facts: Sequence[ProductFacts], asked: ReferenceUnit | None
 ) -> tuple[ReferenceUnit | None, list[ProductFacts]]:
     """The unit compared in and the products priced in it, cheapest first."""
@@ -240,7 +250,7 @@ def leads(query: Query, facts: Sequence[ProductFacts]) -> frozenset[int] | None:
     if query.alternatives:
         return frozenset(next(f.ref for f in facts if _holds(a, f)) for a in query.alternatives)
     if query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
-        _, comparable = _by_unit_price(facts, query.unit)
+        _, comparable = by_unit_price(facts, query.unit)
         return frozenset({(comparable or list(facts))[0].ref})
     return frozenset({facts[0].ref})
 
@@ -273,6 +283,8 @@ def disagreement(
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
     if not wanted <= cited:
         return f"no cita {', '.join(f'[{n}]' for n in sorted(wanted - cited))}"
+    if lists(query) and not {f.ref for f in facts} <= cited:
+        return "la pregunta pide la lista de lo que cumple el límite y no la da entera"
     lead = next(f for f in facts if f.ref == min(wanted))
     if Intent.HISTORY in query.intents:
         said, true = direction(answer), direction(history(lead, query, now))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.chat_model import Message, Usage
+from app.prompt import PromptFormat, adapter_prompt_format
 from core.errors import ConfigurationError, InputError
 from core.settings import Settings
 
@@ -120,6 +121,11 @@ class LlamaCppChatModel:
     @property
     def adapter(self) -> Path | None:
         return self._lora
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        """The format of the adapter that will answer next (the one in service now)."""
+        return adapter_prompt_format(self._adapter_source() if self._adapter_source else self._lora)
 
     @property
     def name(self) -> str:

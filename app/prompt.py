@@ -1,12 +1,23 @@
-"""The prompt the chat model sees: rules, numbered products, recent turns, the question.
+"""The prompts the chat model sees, in one of two formats chosen by the adapter in service:
 
-This is also the format the fine-tune layer trains on (`finetune/` builds its examples with
-`build_messages`), so a change here is a change to the adapter's input: retrain after it.
+- `products` (the first adapters): rules, numbered products, recent turns, the question; the model
+  decides what to say from the products.
+- `draft`: the question and the answer composed from the data (`app/compose.py`); the data has
+  decided which products, figures and direction, and the model only phrases a short reply.
+
+These are also the formats the fine-tune layer trains on (`finetune/` builds its examples with
+these functions), so a change here is a change to the adapter's input: retrain after it. An
+adapter's `config.yaml` says which format it was trained on (`prompt:`; absent: `products`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
 
 from app.chat_model import Message
 from app.facts import ProductFacts
@@ -19,7 +30,16 @@ RULES = (
     "Si ningún producto responde a la pregunta, di: «No encuentro ese producto». "
     "No inventes precios, tamaños ni alérgenos."
 )
+DRAFT_RULES = (
+    "Eres SuperSmart, un asistente de supermercados españoles. Con los datos, responde a la "
+    "pregunta en una o dos frases en español. Copia los nombres, los números entre corchetes, "
+    "los precios y las fechas tal como están. Si los datos no lo tienen, di «No encuentro». "
+    "No añadas nada que no esté en los datos."
+)
+PromptFormat = Literal["products", "draft"]
+PROMPT_FORMATS: tuple[PromptFormat, ...] = ("products", "draft")
 CONTEXT_HEADER = "Productos:"
+DRAFT_HEADER = "Datos:"
 QUESTION_HEADER = "Pregunta:"
 
 
@@ -46,3 +66,26 @@ def build_messages(
         *turns,
         Message("user", f"{context}\n\n{QUESTION_HEADER} {question.strip()}"),
     ]
+
+
+def build_draft_messages(question: str, draft: str) -> list[Message]:
+    """The `draft` format: the question and what the data says; the model phrases the reply."""
+    return [
+        Message("system", DRAFT_RULES),
+        Message("user", f"{QUESTION_HEADER} {question.strip()}\n{DRAFT_HEADER} {draft.strip()}"),
+    ]
+
+
+@lru_cache(maxsize=64)
+def adapter_prompt_format(adapter: Path | None) -> PromptFormat:
+    """The format an adapter was trained on, from the `config.yaml` beside its GGUF (adapters
+    from before formats existed, and the bare model, read numbered products)."""
+    if adapter is None:
+        return "products"
+    config = adapter.parent / "config.yaml"
+    try:
+        values = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return "products"
+    wanted = values.get("prompt", "products") if isinstance(values, dict) else "products"
+    return wanted if wanted in PROMPT_FORMATS else "products"

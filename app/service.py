@@ -20,7 +20,7 @@ from app.chat_model import Message, Usage
 from app.facts import ProductFacts
 from app.gate import ModelGate
 from app.grounding import Grounder, StreamingCheck
-from app.prompt import RULES, build_messages
+from app.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings
@@ -162,12 +162,16 @@ class ChatService:
             parts.append(compose.compose(query, facts, self._clock()))
         else:
             asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
-            check = StreamingCheck(Grounder(facts, instructions=RULES, asked=asked))
             now = self._clock()
+            messages, rules = prepared.messages, RULES
+            if self._gate.model.prompt_format == "draft":  # the data decides, the model phrases
+                rules = DRAFT_RULES
+                messages = build_draft_messages(question, compose.compose(query, facts, now))
+            check = StreamingCheck(Grounder(facts, instructions=rules, asked=asked))
             # Shown only once it agrees with the data (cites what the data points to; a
             # history's direction is known at the end): a wrong first sentence never streams.
             hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents
-            async for piece in self._gate.stream(prepared.messages, self._max_tokens, usage):
+            async for piece in self._gate.stream(messages, self._max_tokens, usage):
                 parts += check.feed(piece)
                 if not hold and compose.disagreement(query, facts, " ".join(parts), now) is None:
                     for sentence in parts[shown:]:

@@ -183,7 +183,7 @@ async def _examples(settings: Settings, count: int, out: Path) -> Path:
     from finetune.job import build_examples
     from finetune.template import render_prompt
 
-    examples, _ = await build_examples(settings, seed=0)
+    examples, _ = await build_examples(settings, TrainConfig())
     train = [e for e in examples if e.split == "train"]
     # A spread of lengths, like real batches: every k-th example by prompt length.
     train.sort(key=lambda e: len(render_prompt(e.messages[:-1])))

@@ -64,17 +64,39 @@ def evaluate_version(
     limit: int | None = typer.Option(
         None, min=1, help="Ask only the first N held-out questions (faster, noisier)."
     ),
+    questions: str = typer.Option(
+        "catalogue",
+        help="'catalogue' (held-out questions built from the store's products) or 'real' (the "
+        "whole service on the real set's development part, ../shared/data).",
+    ),
 ) -> None:
     """Grounded accuracy of a version vs the adapter in service, on held-out questions built
     from the catalogue in the store (saved as the version's eval.json)."""
     import asyncio
 
     from finetune import job
+    from finetune.config import load_config
 
     settings = get_settings(ctx)
     with user_errors():
         chosen = _registry(ctx).get(version)
-        examples, _ = asyncio.run(job.build_examples(settings, 0))
+        if questions == "real":
+            from evaluation.gate import judge_on_real
+
+            with console.status(f"Asking the real development questions with {version}..."):
+                verdict = judge_on_real(settings, chosen.gguf, _registry(ctx).current())
+            job.write_verdict(chosen, verdict)
+            if promote:
+                verdict["promoted"] = job.promote_if_better(settings, chosen, verdict)
+            c, b = verdict["candidate"], verdict["baseline"]
+            console.print(
+                f"Right {c['right']} vs {b['right']} in service, wrong claims "
+                f"{c['wrong_claims']} vs {b['wrong_claims']}, model's own words "
+                f"{c['own_words']} vs {b['own_words']} ({verdict['questions']})"
+                + (" -> promoted." if verdict["promoted"] else ".")
+            )
+            return
+        examples, _ = asyncio.run(job.build_examples(settings, load_config()))
         validation = [e for e in examples if e.split == "validation"][:limit]
         with console.status(f"Evaluating {version} on {len(validation)} held-out questions..."):
             verdict = job.evaluate_version(settings, chosen, validation)
@@ -124,11 +146,20 @@ def report(
         None, help="GGUF adapter to evaluate (default: the one in service)."
     ),
     limit: int | None = typer.Option(None, help="Evaluate only the first N questions."),
+    questions: str = typer.Option(
+        "catalogue",
+        help="'catalogue' (held-out questions built from the store's products) or 'real' (the "
+        "whole service on the real set's development part, ../shared/data).",
+    ),
+    against: Path | None = typer.Option(
+        None, help="With --questions real: the adapter compared with (default: the bare model)."
+    ),
 ) -> None:
     """Base model vs adapter on held-out questions about products the adapter never saw."""
     import asyncio
     import json
 
+    from finetune.config import load_config
     from finetune.evaluate import answer_model, evaluate, markdown
     from finetune.job import build_examples
 
@@ -137,7 +168,26 @@ def report(
         chosen = adapter or _registry(ctx).current()
         if chosen is None:
             raise NotFoundError("No adapter in service: pass --adapter PATH or train one first.")
-        examples, _ = asyncio.run(build_examples(settings, 0))
+        if questions == "real":
+            from evaluation import gate
+
+            with console.status("Asking the real development questions..."):
+                verdict = asyncio.run(gate.compare_adapters(settings, chosen, against))
+            title = "The service on the real development questions: adapter vs " + (
+                str(against) if against else "the bare model"
+            )
+            out.write_text(gate.markdown(verdict, title), encoding="utf-8")
+            out.with_suffix(".json").write_text(
+                json.dumps(verdict, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            c, b = verdict["candidate"], verdict["baseline"]
+            console.print(
+                f"Right {c['right']} vs {b['right']}, wrong claims {c['wrong_claims']} vs "
+                f"{b['wrong_claims']}, model's own words {c['own_words']} vs {b['own_words']} "
+                f"({verdict['questions']}). Report: {out}"
+            )
+            return
+        examples, _ = asyncio.run(build_examples(settings, load_config()))
         validation = [e for e in examples if e.split == "validation"][:limit]
         with console.status(f"Evaluating on {len(validation)} held-out questions..."):
             base = evaluate(answer_model(settings, None), validation)

@@ -23,6 +23,12 @@ def train(
     gate: bool = typer.Option(
         True, help="Evaluate against the adapter in service and promote only if as good."
     ),
+    questions: str = typer.Option(
+        "catalogue",
+        help="Training questions: 'catalogue' (built from the store's products) or 'real' (also "
+        "the development questions of the real catalogues in ../shared/data; never the "
+        "held-out ones).",
+    ),
     prepared: str | None = typer.Option(
         None, hidden=True, help="Train this version folder's dataset as it is (the pipeline)."
     ),
@@ -62,9 +68,24 @@ def train(
                     trained = job.train_prepared(settings, resolved, folder, on_step)
                     console.print(f"Trained {trained.steps} steps: {folder / 'adapter.gguf'}")
                     return
+                asked, judge = None, None
+                if questions == "real":
+                    import asyncio
+
+                    from evaluation.training import real_questions
+
+                    with console.status("Preparing the real catalogues' questions..."):
+                        work = settings.data_dir / "eval" / "real"
+                        asked = asyncio.run(real_questions(settings, work))
+                    from evaluation.gate import judge_on_real
+
+                    judge = judge_on_real
+                elif questions != "catalogue":
+                    raise typer.BadParameter("--questions is 'catalogue' or 'real'.")
                 report = job.main(
-                    settings, resolved, on_step, evaluate_candidate=gate, promote=gate
-                )
+                    settings, resolved, on_step, evaluate_candidate=gate, promote=gate,
+                    questions=asked, judge=judge,
+                )  # fmt: skip
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]Stopped.[/] The last checkpoint is kept: run the same command to resume."
@@ -88,6 +109,15 @@ def train(
     )
     if report.verdict is not None:
         v = report.verdict
+        if "right" in v["candidate"]:  # the real development questions
+            c, b = v["candidate"], v["baseline"]
+            console.print(
+                f"On {v['questions']}: right {c['right']} vs {b['right']} in service, wrong "
+                f"claims {c['wrong_claims']} vs {b['wrong_claims']}, model's own words "
+                f"{c['own_words']} vs {b['own_words']} -> "
+                + ("promoted." if v["promoted"] else "not promoted (kept the one in service).")
+            )
+            return
         console.print(
             f"Grounded accuracy on {v['candidate']['questions']} held-out questions: "
             f"{v['candidate']['accuracy']:.1%} vs {v['baseline']['accuracy']:.1%} in service -> "

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from app.chat_model import ChatModel
 from core.domain import ExecutionStatus, utcnow
@@ -186,14 +186,20 @@ async def evaluate(
     model: ChatModel | None = None,
     progress: Progress | None = None,
     limit: int | None = None,
+    adapter: Path | Literal["in service"] | None = "in service",
+    answers_path: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Answer and score every question with every answerer (after `prepare`); returns every
-    answer line, those of earlier runs included."""
+    answer line, those of earlier runs included. `adapter`: the LoRA the model answerers use
+    (default: the one in service; None: the bare model); `answers_path`: where answers are
+    kept (default: `work/answers.jsonl`), e.g. one file per adapter compared."""
     from app.runtime import open_runtime
     from finetune.registry import AdapterRegistry
 
     local = eval_settings(settings, work)
-    switch = AdapterSwitch(AdapterRegistry(settings.data_dir / "adapters").current())
+    if adapter == "in service":
+        adapter = AdapterRegistry(settings.data_dir / "adapters").current()
+    switch = AdapterSwitch(adapter)
     needs_model = any(n not in MODEL_FREE for n in names)
     if model is None and not needs_model:
         data_only = local.model.model_copy(update={"backend": "data-only"})
@@ -204,7 +210,7 @@ async def evaluate(
         ensure_model_file(settings)  # the packaged model, assembled in the user's data dir once
         model = LlamaCppChatModel(local, adapter=switch)
     runtime = await open_runtime(local, model=model)
-    answers_path = work / "answers.jsonl"
+    answers_path = answers_path or work / "answers.jsonl"
     done = _done(answers_path)
     asked = questions.questions[:limit] if limit else questions.questions
     try:

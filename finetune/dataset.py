@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import compose
 from app.chat_model import Message
 from app.compose import REFUSAL
 from app.facts import ProductFacts, chain_name
 from app.grounding import Grounder, StreamingCheck
-from app.prompt import RULES, build_messages
+from app.prompt import DRAFT_RULES, RULES, PromptFormat, build_draft_messages, build_messages
 from app.service import ChatService, Prepared
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
-from core.domain import Product
-from finetune import answers
+from core.domain import Clock, Product, utcnow
+from finetune import answers, phrasing
 from storage.codec import search_terms
 
 FAMILIES = (
@@ -92,8 +93,21 @@ _QUESTIONS: dict[str, tuple[str, ...]] = {
                   "¿Qué alérgenos tiene {name}?"),
     "ingredients": ("¿Qué ingredientes tiene {name}?", "¿De qué está hecho {name}?"),
     "absent": ("¿Tenéis {thing}?", "¿Cuánto cuesta {thing}?", "¿Dónde compro {thing}?"),
+    "under": ("¿Qué {short} hay por menos de {limit} €?", "{short} por menos de {limit} €"),
 }  # fmt: skip
+# The `draft` format also learns lists: every product under a price (the demo's question).
+DRAFT_FAMILIES = (*FAMILIES[:9], "under")
 _UNITS = {"kg": "kilo", "l": "litro", "ud": "unidad"}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A training question from elsewhere (e.g. the real catalogues' development questions):
+    its text, its family, and the key that decides its split (a product id, or the text)."""
+
+    text: str
+    family: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -133,28 +147,70 @@ class DatasetBuilder:
         seed: int = 0,
         validation_share: float = 0.1,
         per_product: int = 4,
+        prompt: PromptFormat = "products",
+        clock: Clock = utcnow,
     ) -> None:
+        """`prompt`: the format the adapter will read (`app/prompt.py`); in `draft` the gold
+        reply phrases the composed answer (`finetune/phrasing.py`)."""
         self._service = service
         self._rng = random.Random(seed)
         self._validation_share = validation_share
         self._per_product = per_product
+        self._prompt = prompt
+        self._clock = clock
         self.report = DatasetReport()
 
     async def build(self, products: Sequence[Product]) -> list[Example]:
         examples: list[Example] = []
         ordered = sorted(products, key=lambda p: p.id)
         self._rng.shuffle(ordered)
+        pool = DRAFT_FAMILIES if self._prompt == "draft" else FAMILIES[:9]
         for product in ordered:
-            families = self._rng.sample(FAMILIES[:9], k=min(self._per_product, 9))
+            families = self._rng.sample(pool, k=min(self._per_product, len(pool)))
             for family in families:
                 example = await self._about(product, family)
                 if example is not None:
                     examples.append(example)
         examples += await self._elsewhere(ordered)
+        return self._counted(examples)
+
+    async def build_questions(self, questions: Sequence[Asked]) -> list[Example]:
+        """Examples for questions asked elsewhere, in the `draft` format."""
+        examples = []
+        for asked in questions:
+            prepared = await self._service.prepare(asked.text)
+            split = split_of(asked.key, self._validation_share)
+            example = self._draft(asked.text, prepared, asked.family, split)
+            if example is not None:
+                examples.append(example)
+        return self._counted(examples)
+
+    def _counted(self, examples: list[Example]) -> list[Example]:
         for example in examples:
             self.report.examples[example.split] += 1
             self.report.families[example.family] += 1
         return examples
+
+    def _draft(self, question: str, prepared: Prepared, family: str, split: str) -> Example | None:
+        """The composed answer in the prompt, a short reply as the gold; only when the service
+        would accept that reply as it is (grounded, agreeing with the data)."""
+        query, facts = prepared.query, prepared.facts
+        if not facts:  # nothing retrieved: the service answers without the model
+            self.report.skipped[f"{family}: model not asked"] += 1
+            return None
+        now = self._clock()
+        reply = phrasing.reply(query, facts, now, self._rng, family)
+        if reply is None:
+            self.report.skipped[f"{family}: nothing to phrase"] += 1
+            return None
+        if ungrounded(reply, facts, DRAFT_RULES) or compose.disagreement(query, facts, reply, now):
+            self.report.skipped[f"{family}: gold reply fails the service's checks"] += 1
+            return None
+        draft = compose.compose(query, facts, now)
+        messages = [*build_draft_messages(question, draft), Message("assistant", reply)]
+        cited = _cited(reply, prepared)
+        product = cited[0].product.id if cited else None
+        return Example(messages, family, split, product, facts)
 
     # one product ---------------------------------------------------------------------------
     async def _about(self, product: Product, family: str) -> Example | None:
@@ -163,6 +219,10 @@ class DatasetBuilder:
             self.report.skipped[f"{family}: no data"] += 1
             return None
         prepared = await self._service.prepare(question)
+        if self._prompt == "draft":
+            return self._draft(
+                question, prepared, family, split_of(product.id, self._validation_share)
+            )
         target = next((f for f in prepared.facts if f.product.id == product.id), None)
         if family == "compare" and prepared.facts:
             target = prepared.facts[0]  # the answer is about the cheapest, whichever it is
@@ -196,6 +256,7 @@ class DatasetBuilder:
             chain=chain_name(product.chain),
             unit=_UNITS.get(unit or "", "kilo"),
             allergen=ALLERGEN_NAMES_ES[allergen],
+            limit=int(product.price) + 1,
         )
 
     def _answer(
@@ -230,14 +291,25 @@ class DatasetBuilder:
                 self.report.skipped["absent: sold after all"] += 1
                 continue
             question = self._rng.choice(_QUESTIONS["absent"]).format(thing=thing)
+            split = split_of(thing, self._validation_share)
+            if self._prompt == "draft":
+                drafted = self._draft(
+                    question, await self._service.prepare(question), "absent", split
+                )
+                examples += [drafted] if drafted else []
+                continue
             prepared = await self._with_context(question, products)
             answer = answers.absent(thing, prepared.facts, self._rng)
-            split = split_of(thing, self._validation_share)
             examples.append(self._example(prepared, answer, "absent", split, None))
         for i in range(count):
             question = OFF_TOPIC[i % len(OFF_TOPIC)]
-            prepared = await self._with_context(question, products)
             split = split_of(question, self._validation_share)
+            if self._prompt == "draft":
+                prepared = await self._service.prepare(question)
+                drafted = self._draft(question, prepared, "off_topic", split)
+                examples += [drafted] if drafted else []
+                continue
+            prepared = await self._with_context(question, products)
             examples.append(self._example(prepared, REFUSAL, "off_topic", split, None))
         return examples
 
@@ -265,9 +337,9 @@ def _cited(answer: str, prepared: Prepared) -> list[ProductFacts]:
     return [f for f in prepared.facts if f.ref in refs]
 
 
-def ungrounded(answer: str, facts: Sequence[ProductFacts]) -> list[str]:
+def ungrounded(answer: str, facts: Sequence[ProductFacts], rules: str = RULES) -> list[str]:
     """What the service's grounding check would reject in `answer`, sentence by sentence."""
-    check = StreamingCheck(Grounder(facts, instructions=RULES))
+    check = StreamingCheck(Grounder(facts, instructions=rules))
     check.feed(answer)
     check.finish()
     return [p for dropped in check.dropped for p in dropped.problems]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,14 @@ from app.runtime import open_runtime
 from core.settings import Settings
 from finetune.base_model import ensure_checkpoint
 from finetune.config import TrainConfig
-from finetune.dataset import DatasetBuilder, DatasetReport, Example, data_hash, write_jsonl
+from finetune.dataset import (
+    Asked,
+    DatasetBuilder,
+    DatasetReport,
+    Example,
+    data_hash,
+    write_jsonl,
+)
 from finetune.evaluate import answer_model, evaluate
 from finetune.export import export_gguf_lora
 from finetune.registry import AdapterRegistry, AdapterVersion
@@ -34,6 +41,10 @@ from retrieval.embedder import Embedder
 NOTICE = """This adapter was trained from Gemma 3 270M and is a Model Derivative of Gemma under the
 Gemma Terms of Use (https://ai.google.dev/gemma/terms), which apply to its use and distribution.
 """
+
+
+# (settings, candidate GGUF, adapter in service) -> verdict, as `evaluate_version` writes it
+Judge = Callable[[Settings, Path, Path | None], dict[str, Any]]
 
 
 @dataclass
@@ -49,25 +60,56 @@ def adapters_dir(settings: Settings) -> Path:
     return settings.data_dir / "adapters"
 
 
+@dataclass(frozen=True)
+class Questions:
+    """Training questions asked of another store (e.g. the real catalogues' development
+    questions, `evaluation/training.py`), added to those built from the catalogue."""
+
+    settings: Settings  # the store (and index) they are asked of
+    asked: Sequence[Asked]
+
+
 async def build_examples(
-    settings: Settings, seed: int, embedder: Embedder | None = None
+    settings: Settings,
+    config: TrainConfig,
+    embedder: Embedder | None = None,
+    questions: Questions | None = None,
 ) -> tuple[list[Example], DatasetReport]:
-    """Examples from the store's catalogue through the service's own retrieval and prompt
-    (`embedder`: one already loaded, e.g. the serving process's)."""
+    """Examples from the store's catalogue (and `questions`) through the service's own
+    retrieval and prompt (`embedder`: one already loaded, e.g. the serving process's)."""
+    examples, report = await _examples(settings, config, embedder, None)
+    if questions is not None:
+        more, extra = await _examples(questions.settings, config, embedder, questions.asked)
+        examples += more
+        for counter, added in ((report.examples, extra.examples), (report.families, extra.families),
+                               (report.skipped, extra.skipped)):  # fmt: skip
+            counter.update(added)
+    return examples, report
+
+
+async def _examples(
+    settings: Settings,
+    config: TrainConfig,
+    embedder: Embedder | None,
+    asked: Sequence[Asked] | None,
+) -> tuple[list[Example], DatasetReport]:
     data_only = settings.model_copy(
         update={"model": settings.model.model_copy(update={"backend": "data-only"})}
     )
     runtime = await open_runtime(data_only, embedder=embedder)
     try:
-        builder = DatasetBuilder(runtime.service, seed=seed)
-        examples = await builder.build(await all_products(runtime.store))
+        builder = DatasetBuilder(runtime.service, seed=config.seed, prompt=config.prompt)
+        if asked is None:
+            examples = await builder.build(await all_products(runtime.store))
+        else:
+            examples = await builder.build_questions(asked)
     finally:
         await runtime.close()
     return examples, builder.report
 
 
-async def build_dataset(settings: Settings, seed: int, folder: Path) -> DatasetReport:
-    examples, report = await build_examples(settings, seed)
+async def build_dataset(settings: Settings, config: TrainConfig, folder: Path) -> DatasetReport:
+    examples, report = await build_examples(settings, config)
     write_jsonl(examples, folder)
     return report
 
@@ -135,12 +177,15 @@ class Prepared:
 
 
 async def prepare(
-    settings: Settings, config: TrainConfig, embedder: Embedder | None = None
+    settings: Settings,
+    config: TrainConfig,
+    embedder: Embedder | None = None,
+    questions: Questions | None = None,
 ) -> Prepared:
     """Build the examples and find their version folder (named after data and config)."""
     staging = adapters_dir(settings) / ".dataset"
     shutil.rmtree(staging, ignore_errors=True)
-    examples, report = await build_examples(settings, config.seed, embedder)
+    examples, report = await build_examples(settings, config, embedder, questions)
     write_jsonl(examples, staging)
     digest = data_hash({s: staging / f"{s}.jsonl" for s in ("train", "validation")})
     folder = adapters_dir(settings) / f"{digest[:8]}-{config.digest()[:8]}"
@@ -187,14 +232,25 @@ def main(
     on_step: Callable[[int, int, float], None] | None = None,
     evaluate_candidate: bool = True,
     promote: bool = True,
+    questions: Questions | None = None,
+    judge: Judge | None = None,
 ) -> TrainJobReport:
-    prepared = asyncio.run(prepare(settings, config))
+    """Build, train, export; then the gate: `judge` (e.g. the real development questions,
+    `evaluation/gate.py`) or, by default, grounded accuracy on the validation examples."""
+    prepared = asyncio.run(prepare(settings, config, questions=questions))
     adapter = prepared.folder / "adapter.gguf"
     if prepared.trained:
         return TrainJobReport(prepared.folder, prepared.report, None, adapter)
     result = train_prepared(settings, config, prepared.folder, on_step)
     verdict = None
     if evaluate_candidate:
-        version = AdapterRegistry(adapters_dir(settings)).get(prepared.folder.name)
-        verdict = gate(settings, version, prepared.validation, promote)
+        registry = AdapterRegistry(adapters_dir(settings))
+        version = registry.get(prepared.folder.name)
+        if judge is None:
+            verdict = gate(settings, version, prepared.validation, promote)
+        else:
+            verdict = judge(settings, version.gguf, registry.current())
+            write_verdict(version, verdict)
+            if promote:
+                verdict["promoted"] = promote_if_better(settings, version, verdict)
     return TrainJobReport(prepared.folder, prepared.report, result, adapter, verdict)

@@ -309,3 +309,30 @@ async def test_a_quantity_is_totalled_from_the_data_after_the_models_sentence(
     said = f"2 × {first['name']} [{first['ref']}] cuestan {total:.2f} €".replace(".", ",")
     assert said in body["answer"], body["answer"]
     assert body["grounding"]["verdict"] == "verified"
+
+
+async def test_a_model_that_phrases_the_draft_reads_the_data_and_is_checked_the_same(
+    data_dir: Path,
+) -> None:
+    """An adapter trained on the `draft` prompt gets the question and the answer composed from
+    the data (no product table); its short reply is shown only when it agrees with the data."""
+    model = ScriptedChatModel("No lo sé.", prompt_format="draft")
+    with LiveServer(chat_settings(data_dir), model) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = await ask(client, AOVE)
+            assert body["grounding"]["verdict"] == "replaced"  # said nothing the data says
+            prompt = model.prompts[-1][-1].content
+            assert prompt.startswith(f"Pregunta: {AOVE}\nDatos: El más barato por litro es ")
+            assert " | " not in prompt  # the products table is not what it reads
+            assert prompt.split("Datos: ", 1)[1] == body["answer"]  # the composed answer
+            lead = body["products"][0]
+            per_litre = f"{Decimal(lead['reference_price']):.2f} €/l".replace(".", ",")
+            reply = f"Por litro, lo más barato es {lead['name']} [{lead['ref']}], a {per_litre}."
+            model.queue(reply)
+            body = await ask(client, AOVE)
+            assert body["grounding"]["verdict"] == "verified"
+            assert body["answer"] == reply
+            # the same figure said of the next product is not what the data decided
+            model.queue(reply.replace(f"[{lead['ref']}]", "[2]"))
+            body = await ask(client, AOVE)
+            assert body["grounding"]["verdict"] == "replaced"

@@ -69,3 +69,21 @@ def test_the_same_data_gives_the_same_set_and_parts_never_share_a_product() -> N
         if len(q.gold.product_ids) == 1:
             parts[q.part].add(q.gold.product_ids[0])
     assert parts["dev"] and parts["held-out"] and not parts["dev"] & parts["held-out"]
+
+
+def test_training_questions_are_development_questions_the_report_never_asks() -> None:
+    from evaluation.training import training_questions
+
+    products = _catalogue()
+    reported = generate_real(products, {}).questions
+    asked = training_questions(products, {}, reported, seeds=(1, 2))
+    assert len(asked) > 100
+    texts = [a.text for a in asked]
+    assert len(set(texts)) == len(texts)
+    assert not set(texts) & {q.text for q in reported}  # the report's questions stay unseen
+    other = {q.text: q for s in (1, 2) for q in generate_real(products, {}, s).questions}
+    assert all(other[t].part == "dev" for t in texts)  # never the held-out part's products
+    assert {other[t].family for t in texts}.isdisjoint({"conversation"})
+    held_out = [q for q in other.values() if q.part == "held-out"]
+    assert held_out and not {q.text for q in held_out} & set(texts)
+    assert training_questions(products, {}, reported, seeds=(1, 2)) == asked  # the same again

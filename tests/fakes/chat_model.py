@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 
 from app.chat_model import Message, Usage
+from app.prompt import PromptFormat
 
 _LINE = re.compile(r"^\[(\d+)\] (.*?) \| .*? \| (\d+,\d{2} €)", re.M)
 
@@ -25,11 +26,13 @@ class ScriptedChatModel:
         default: str = "",
         delay_s: float = 0.0,
         hold: threading.Event | None = None,
+        prompt_format: PromptFormat = "products",
     ) -> None:
         self.replies: deque[str] = deque(replies)
         self.default = default
         self.delay_s = delay_s
         self.hold = hold  # when given, every generation waits for it to be set
+        self._format: PromptFormat = prompt_format
         self.prompts: list[list[Message]] = []
         self._lock = threading.Lock()
         self.concurrent = 0
@@ -39,6 +42,10 @@ class ScriptedChatModel:
     @property
     def name(self) -> str:
         return "scripted-fake"
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        return self._format
 
     def queue(self, *replies: str) -> None:
         self.replies.extend(replies)

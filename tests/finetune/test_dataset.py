@@ -4,13 +4,18 @@ the service's grounding check, a split by product, and the same file for the sam
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
+from app.compose import compose, disagreement
+from app.prompt import DRAFT_RULES
 from app.runtime import open_runtime
+from core.domain import utcnow
 from finetune.dataset import FAMILIES, DatasetBuilder, data_hash, ungrounded, write_jsonl
 from retrieval.build import all_products
 from tests.app.conftest import chat_settings
+from tests.fakes.chat_model import ScriptedChatModel
 
 
 async def _build(data_dir: Path, seed: int, out: Path) -> tuple[list, dict[str, Path], object]:
@@ -82,3 +87,40 @@ def _asked(example) -> str:  # type: ignore[no-untyped-def]
         return str(question)
     answer = example.messages[-1].content.removeprefix("No encuentro ")
     return str(answer.split(" en los ")[0].rstrip("."))
+
+
+async def test_draft_examples_are_short_replies_the_service_accepts_to_the_prompt_it_sends(
+    data_dir: Path,
+) -> None:
+    """`prompt: draft`: the model reads the question and the composed answer, exactly as the
+    service sends them, and learns a reply that names the product the data decided."""
+    model = ScriptedChatModel(prompt_format="draft")
+    runtime = await open_runtime(chat_settings(data_dir), model=model)
+    try:
+        builder = DatasetBuilder(runtime.service, seed=0, prompt="draft")
+        examples = await builder.build(await all_products(runtime.store))
+        sampled = examples[:: max(1, len(examples) // 120)]
+        prepared = []
+        for example in sampled:
+            question = example.messages[-2].content.split("\n")[0].removeprefix("Pregunta: ")
+            prepared.append(await runtime.service.prepare(question))
+        await runtime.service.ask(question, history=[])
+    finally:
+        await runtime.close()
+    assert [m.content for m in model.prompts[0]] == [m.content for m in sampled[-1].messages[:-1]]
+    families = Counter(e.family for e in examples)
+    assert {"price", "compare", "history", "allergens", "absent", "size", "under"} <= set(families)
+    assert "ingredients" not in families  # the composed answer does not hold them
+    lists = 0
+    for example, served in zip(sampled, prepared, strict=True):
+        reply = example.messages[-1].content
+        draft = example.messages[-2].content.split("Datos: ")[1]
+        assert draft == compose(served.query, served.facts, utcnow())
+        assert ungrounded(reply, served.facts, DRAFT_RULES) == [], reply
+        assert disagreement(served.query, served.facts, reply, utcnow()) is None, reply
+        if example.family == "under":  # every product under the price, as the draft has
+            assert set(re.findall(r"\[\d+\]", reply)) == set(re.findall(r"\[\d+\]", draft))
+        elif draft.startswith("Tengo ") and draft.count("[") > 2:  # a list: it picks the one
+            lists += 1
+            assert reply.count("[") == 1 and len(reply) < len(draft) / 2, (reply, draft)
+    assert lists > 10

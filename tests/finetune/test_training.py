@@ -14,7 +14,7 @@ import pytest
 
 from core.errors import TrainingError
 from finetune.base_model import ensure_checkpoint, load_base
-from finetune.config import load_config
+from finetune.config import TrainConfig, load_config
 from finetune.export import export_gguf_lora
 from finetune.job import build_dataset
 from finetune.precision import resolve_dtype
@@ -34,7 +34,7 @@ def settings(data_dir: Path, packaged_gguf: Path):  # type: ignore[no-untyped-de
 
 @pytest.fixture
 def examples(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
-    asyncio.run(build_dataset(settings, 0, tmp_path / "dataset"))
+    asyncio.run(build_dataset(settings, TrainConfig(), tmp_path / "dataset"))
     train = read_examples(tmp_path / "dataset" / "train.jsonl")
     citing = [m for m in train if "[" in m[-1].content]  # refusals are shorter but cite nothing
     short = sorted(citing, key=lambda m: len(render_prompt(m[:-1])) + len(m[-1].content))

@@ -1,0 +1,91 @@
+"""The adapter gate on the real development questions: the whole service with the candidate
+adapter against the service with the adapter in service (or the bare model), on the same
+questions, scored by the independent checker (`evaluation/claims.py`).
+
+A candidate passes when it has no more answers with a wrong claim, at least as many right
+answers and, on a tie, at least as many right answers in the model's own words (not replaced
+or composed from the data): a model that is thrown away more often has not earned its place.
+Answers are kept per adapter (`<data_dir>/eval/real/gate/<adapter>.jsonl`), so a rerun or a
+second comparison with the same adapter asks nothing again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings
+from evaluation.run import Progress, eval_settings, evaluate, prepare, real_catalogue
+
+OWN = frozenset({"verified", "repaired"})  # the model's text, as the service showed it
+
+
+def tally(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Right answers, answers with a wrong claim and right answers in the model's own words."""
+    right = [line for line in lines if line["score"]["right"]]
+    return {
+        "questions": len(lines),
+        "right": len(right),
+        "accuracy": round(len(right) / max(1, len(lines)), 4),
+        "wrong_claims": sum(bool(line["score"]["wrong_claims"]) for line in lines),
+        "own_words": sum(line["verdict"] in OWN for line in right),
+    }
+
+
+def passes(candidate: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    if candidate["wrong_claims"] > baseline["wrong_claims"]:
+        return False
+    ours, theirs = int(candidate["right"]), int(baseline["right"])
+    return ours > theirs or (ours == theirs and candidate["own_words"] >= baseline["own_words"])
+
+
+async def compare_adapters(
+    settings: Settings,
+    candidate: Path,
+    baseline: Path | None,
+    part: str = "dev",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The verdict (same keys as the catalogue gate's: `candidate`, `baseline`, `accuracy`,
+    `passes`, `promoted`) of `candidate` against `baseline` on the real set's `part`."""
+    work = settings.data_dir / "eval" / "real"
+    questions = await prepare(eval_settings(settings, work), real_catalogue(work))
+    questions.questions = [q for q in questions.questions if q.part == part]
+    tallies = {}
+    for role, adapter in (("candidate", candidate), ("baseline", baseline)):
+        name = adapter.parent.name if adapter and adapter.name == "adapter.gguf" else adapter
+        answers = work / "gate" / f"{Path(str(name or 'no-adapter')).name}.jsonl"
+        lines = await evaluate(
+            settings, questions, work, ["service"], progress=progress, adapter=adapter,
+            answers_path=answers,
+        )  # fmt: skip
+        tallies[role] = tally(lines) | {"adapter": str(adapter) if adapter else None}
+    return {
+        "questions": f"real set, {part} part ({len(questions.questions)} questions)",
+        "candidate": tallies["candidate"],
+        "baseline": tallies["baseline"],
+        "accuracy": tallies["candidate"]["accuracy"],
+        "passes": passes(tallies["candidate"], tallies["baseline"]),
+        "promoted": False,
+    }
+
+
+def judge_on_real(settings: Settings, candidate: Path, baseline: Path | None) -> dict[str, Any]:
+    return asyncio.run(compare_adapters(settings, candidate, baseline))
+
+
+def markdown(verdict: dict[str, Any], title: str) -> str:
+    """The two columns side by side, as `supersmart adapters report --questions real` writes."""
+    c, b = verdict["candidate"], verdict["baseline"]
+    rows = [
+        ("adapter", c["adapter"] or "none", b["adapter"] or "none"),
+        ("right answers", f"{c['right']}/{c['questions']}", f"{b['right']}/{b['questions']}"),
+        ("answers with a wrong claim", c["wrong_claims"], b["wrong_claims"]),
+        ("right, in the model's own words", c["own_words"], b["own_words"]),
+    ]
+    lines = [f"# {title}", "", f"Questions: {verdict['questions']}.", ""]
+    lines += ["| | candidate | baseline |", "|---|---|---|"]
+    lines += [f"| {name} | {ours} | {theirs} |" for name, ours, theirs in rows]
+    lines += ["", "Passes the gate: " + ("yes" if verdict["passes"] else "no") + "."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,62 @@
+"""Training questions from the real catalogues (`supersmart train --questions real`).
+
+The real question set's generator (`evaluation/realset.py`) run with other seeds, keeping only
+its development part: no product (or kind, or odd phrase) of the held-out part is ever trained
+on, and none of the questions the development report asks (seed 0) is taught either, so both
+parts of the report stay questions the adapter never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from core.domain import PriceObservation, Product
+from core.settings import Settings
+from evaluation.questions import Question
+from evaluation.realset import generate_real
+from evaluation.run import eval_settings, prepare, real_catalogue
+from finetune.dataset import Asked
+from finetune.job import Questions
+from retrieval.build import all_products
+from storage.factory import create_store
+
+TRAIN_SEEDS = (1, 2, 3, 4)
+# Not the model's to answer: greetings never reach it.
+_NOT_ASKED = frozenset({"conversation"})
+
+
+async def real_questions(
+    settings: Settings, work: Path, seeds: tuple[int, ...] = TRAIN_SEEDS
+) -> Questions:
+    """The evaluation store over ../shared/data (built once in `work`, as `supersmart eval
+    --questions real` builds it) and the development questions of other seeds."""
+    local = eval_settings(settings, work)
+    reported = await prepare(local, real_catalogue(work))
+    store = create_store(local)
+    await store.initialize()
+    try:
+        products = await all_products(store)
+        histories = {p.id: await store.price_history(p.id) for p in products
+                     if p.chain == "mercadona"}  # fmt: skip
+    finally:
+        await store.close()
+    return Questions(local, training_questions(products, histories, reported.questions, seeds))
+
+
+def training_questions(
+    products: Sequence[Product],
+    histories: Mapping[str, Sequence[PriceObservation]],
+    reported: Sequence[Question],
+    seeds: Sequence[int] = TRAIN_SEEDS,
+) -> list[Asked]:
+    """The development part of the real set generated with `seeds`, without the questions
+    the report asks (`reported`), greetings, or any question twice."""
+    seen = {q.text for q in reported}
+    asked = []
+    for seed in seeds:
+        for q in generate_real(products, histories, seed).questions:
+            if q.part == "dev" and q.family not in _NOT_ASKED and q.text not in seen:
+                seen.add(q.text)
+                asked.append(Asked(q.text, q.family, q.text))
+    return asked

@@ -1,0 +1,59 @@
+"""The adapter gate on the real development questions: the rule, on the real comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evaluation.gate import markdown, passes, tally
+
+
+def _line(right: bool, verdict: str, wrong: bool = False) -> dict[str, Any]:
+    return {"score": {"right": right, "wrong_claims": ["x"] if wrong else []}, "verdict": verdict}
+
+
+def _t(right: int, wrong: int, own: int) -> dict[str, int]:
+    return {"right": right, "wrong_claims": wrong, "own_words": own}
+
+
+def test_tally_counts_right_wrong_claims_and_the_models_own_right_answers() -> None:
+    lines = [
+        _line(True, "verified"),
+        _line(True, "repaired"),
+        _line(True, "replaced"),  # right, but the data's words
+        _line(True, "composed"),
+        _line(False, "verified", wrong=True),  # the model's, wrong: not counted as its own right
+    ]
+    assert tally(lines) == {"questions": 5, "right": 4, "accuracy": 0.8, "wrong_claims": 1,
+                            "own_words": 2}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("candidate", "baseline", "expected"),
+    [
+        (_t(250, 0, 100), _t(249, 0, 200), True),  # more right answers
+        (_t(249, 0, 200), _t(249, 0, 100), True),  # as many right, more of them its own
+        (_t(249, 0, 100), _t(249, 0, 100), True),  # a tie is at least as good
+        (_t(249, 0, 99), _t(249, 0, 100), False),  # as many right, more thrown away
+        (_t(248, 0, 240), _t(249, 0, 10), False),  # fewer right, whatever its words
+        (_t(255, 1, 240), _t(249, 0, 10), False),  # a wrong claim more: never
+    ],
+)
+def test_a_candidate_passes_only_when_it_is_at_least_as_good(
+    candidate: dict[str, int], baseline: dict[str, int], expected: bool
+) -> None:
+    assert passes(candidate, baseline) is expected
+
+
+def test_the_report_puts_both_side_by_side() -> None:
+    verdict = {
+        "questions": "real set, dev part (2 questions)",
+        "candidate": tally([_line(True, "verified"), _line(True, "composed")]) | {"adapter": "a"},
+        "baseline": tally([_line(True, "replaced"), _line(False, "verified")]) | {"adapter": None},
+        "passes": True,
+    }
+    text = markdown(verdict, "Gate")
+    assert "| right answers | 2/2 | 1/2 |" in text
+    assert "| right, in the model's own words | 1 | 0 |" in text
+    assert "| adapter | a | none |" in text and "Passes the gate: yes." in text

@@ -1,0 +1,116 @@
+"""Gold replies for the `draft` prompt: the data decides (the product asked, the cheapest by
+unit price, "No encuentro"); the reply says it short, and the service accepts it as it is."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from app.compose import REFUSAL, disagreement
+from app.facts import ProductFacts
+from app.prompt import DRAFT_RULES
+from finetune.dataset import ungrounded
+from finetune.phrasing import reply
+from retrieval.query import understand
+from tests.factories import day, make_price, make_product
+
+NOW = day("2026-11-20")
+
+
+def _biscuits(ref: int, chain: str, price: str, per_kg: str) -> ProductFacts:
+    product = make_product(
+        chain=chain, chain_product_id=f"g-{chain}", brand=chain.title(),
+        name=f"Galletas María sin gluten {chain.title()}", price=Decimal(price),
+        reference_price=Decimal(per_kg),
+        reference_unit="kg", unit_size=0.2, size_unit="kg", ean=None,
+    )  # fmt: skip
+    return ProductFacts(ref, product)
+
+
+# Retrieval order is not price order: the cheapest per kilo is [3].
+BISCUITS = [
+    _biscuits(1, "carrefour", "1.85", "9.25"),
+    _biscuits(2, "alcampo", "1.75", "8.75"),
+    _biscuits(3, "dia", "1.65", "8.25"),
+]
+OIL = ProductFacts(
+    1,
+    make_product(),
+    (make_price("mercadona:4241", "9.45", "2026-10-01"), make_price("mercadona:4241", "8.95",
+                                                                     "2026-11-01")),
+)  # fmt: skip
+
+
+def _accepted(question: str, facts: list[ProductFacts], text: str) -> None:
+    """What the service would do with this reply: show it as the model's own."""
+    assert ungrounded(text, facts, DRAFT_RULES) == [], text
+    assert disagreement(understand(question), facts, text, NOW) is None, text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_price_question_gets_the_product_asked_and_its_price(seed: int) -> None:
+    question = "¿Cuánto cuesta Aceite de oliva virgen extra Hacendado?"
+    text = reply(understand(question), [OIL], NOW, random.Random(seed))
+    assert text is not None and "[1]" in text and "8,95 €" in text and "01/11/2026" in text
+    _accepted(question, [OIL], text)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_cheapest_is_the_cheapest_per_kilo_with_the_one_after_it(seed: int) -> None:
+    question = "¿Dónde están más baratas las galletas sin gluten?"
+    text = reply(understand(question), BISCUITS, NOW, random.Random(seed))
+    assert text is not None
+    assert text.index("[3]") < text.index("[2]") and "[1]" not in text
+    assert "8,25 €/kg" in text and "8,75 €/kg" in text
+    _accepted(question, BISCUITS, text)
+
+
+def test_a_price_per_kilo_asked_is_the_figure_given() -> None:
+    question = "¿A cuánto sale el litro de Aceite de oliva virgen extra Hacendado?"
+    text = reply(understand(question), [OIL], NOW, random.Random(0))
+    assert text is not None and "8,95 €/l" in text
+    _accepted(question, [OIL], text)
+
+
+def test_a_price_history_is_the_composed_story_of_the_product() -> None:
+    question = "¿Ha bajado Aceite de oliva virgen extra Hacendado?"
+    text = reply(understand(question), [OIL], NOW, random.Random(0))
+    assert text is not None and "bajado" in text and "9,45 €" in text and "8,95 €" in text
+    _accepted(question, [OIL], text)
+
+
+def test_what_the_data_has_not_got_is_not_found_and_off_topic_is_refused() -> None:
+    question = "¿Tenéis turrón de wasabi?"
+    text = reply(understand(question), [OIL], NOW, random.Random(0))
+    assert text is not None and text.startswith("No encuentro «") and "[" not in text
+    _accepted(question, [OIL], text)
+    poem = "Escríbeme un poema sobre el mar"
+    assert reply(understand(poem), [OIL], NOW, random.Random(0), "off_topic") == REFUSAL
+
+
+def test_nothing_to_phrase_gets_no_reply() -> None:
+    rng = random.Random(0)
+    assert reply(understand("hola"), [OIL], NOW, rng) is None  # greetings never reach the model
+    assert reply(understand("¿Cuánto cuesta el aceite?"), [], NOW, rng) is None
+    ingredients = "¿Qué ingredientes tiene Aceite de oliva virgen extra Hacendado?"
+    assert reply(understand(ingredients), [OIL], NOW, rng, "ingredients") is None
+
+
+def test_a_size_question_gets_the_size() -> None:
+    question = "¿Qué tamaño tiene Aceite de oliva virgen extra Hacendado?"
+    text = reply(understand(question), [OIL], NOW, random.Random(0), "size")
+    assert text is not None and "1 l" in text and "[1]" in text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_list_under_a_price_names_every_product_cheapest_first(seed: int) -> None:
+    question = "¿Qué galletas sin gluten hay por menos de 2 €?"
+    text = reply(understand(question), BISCUITS, NOW, random.Random(seed))
+    assert text is not None
+    assert text.index("[3]") < text.index("[2]") < text.index("[1]")
+    _accepted(question, BISCUITS, text)
+    one = reply(understand("¿Cuánto cuestan las galletas sin gluten?"), BISCUITS, NOW,
+                random.Random(seed))  # fmt: skip
+    assert disagreement(understand(question), BISCUITS, one or "", NOW) is not None

@@ -374,7 +374,9 @@ def _singular(word: str) -> str:
 
 
 def _cheapest_first(group: Sequence[Product]) -> list[Product]:
-    unit = max({p.reference_unit for p in group}, key=lambda u: sum(p.reference_unit == u
-                                                                     for p in group))  # fmt: skip
+    units = sorted({p.reference_unit for p in group if p.reference_unit}, key=lambda u: u.value)
+    # the most common unit; a tie goes to the first by name, not to set order (which changes
+    # from one process to the next: the same data must give the same questions everywhere)
+    unit = max(units, key=lambda u: sum(p.reference_unit == u for p in group))
     same = [p for p in group if p.reference_unit == unit]
     return sorted(same, key=lambda p: (p.reference_price, p.id))

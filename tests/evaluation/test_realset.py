@@ -87,3 +87,34 @@ def test_training_questions_are_development_questions_the_report_never_asks() ->
     held_out = [q for q in other.values() if q.part == "held-out"]
     assert held_out and not {q.text for q in held_out} & set(texts)
     assert training_questions(products, {}, reported, seeds=(1, 2)) == asked  # the same again
+
+
+_SAME_SET = """
+import hashlib
+from tests.evaluation.test_realset import _catalogue
+from evaluation.realset import generate_real
+from core.domain import ReferenceUnit
+products = _catalogue()
+# as many per litre as per kilo in every kind: the tie must not be broken by set order
+products = [p.model_copy(update={"reference_unit": ReferenceUnit.L}) if i % 2 else p
+            for i, p in enumerate(products)]
+texts = [q.text for q in generate_real(products, {}, 3).questions]
+print(hashlib.sha256("\\n".join(texts).encode()).hexdigest())
+"""
+
+
+def test_the_same_data_gives_the_same_questions_in_every_process() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _SAME_SET], cwd=root, capture_output=True, text=True,
+            check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2", "3", "4")
+    }  # fmt: skip
+    assert len(digests) == 1, digests

@@ -25,7 +25,14 @@ from app.chat_model import Message
 from app.compose import REFUSAL
 from app.facts import ProductFacts, chain_name
 from app.grounding import Grounder, StreamingCheck
-from app.prompt import DRAFT_RULES, RULES, PromptFormat, build_draft_messages, build_messages
+from app.prompt import (
+    DRAFT_HEADER,
+    DRAFT_RULES,
+    RULES,
+    PromptFormat,
+    build_draft_messages,
+    build_messages,
+)
 from app.service import ChatService, Prepared
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import Clock, Product, utcnow
@@ -117,6 +124,20 @@ class Example:
     split: str
     product_id: str | None
     facts: list[ProductFacts] = field(compare=False, repr=False)
+    # the same question in the `products` prompt (draft examples), so that an adapter trained
+    # on numbered products is scored on the prompt it reads
+    products_prompt: list[Message] | None = field(default=None, compare=False, repr=False)
+
+    def prompt_for(self, prompt: PromptFormat) -> list[Message]:
+        """The messages a model reading `prompt` gets for this question."""
+        if prompt == "products" and self.products_prompt is not None:
+            return self.products_prompt
+        return self.messages[:-1]
+
+    @property
+    def question(self) -> str:
+        last = self.messages[-2].content
+        return last.rsplit("Pregunta: ", 1)[-1].split(f"\n{DRAFT_HEADER} ", 1)[0]
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -210,7 +231,7 @@ class DatasetBuilder:
         messages = [*build_draft_messages(question, draft), Message("assistant", reply)]
         cited = _cited(reply, prepared)
         product = cited[0].product.id if cited else None
-        return Example(messages, family, split, product, facts)
+        return Example(messages, family, split, product, facts, prepared.messages)
 
     # one product ---------------------------------------------------------------------------
     async def _about(self, product: Product, family: str) -> Example | None:

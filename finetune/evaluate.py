@@ -112,11 +112,13 @@ def evaluate(
     report = EvalReport(model.name)
     started = time.perf_counter()
     for i, example in enumerate(examples, 1):
-        answer = "".join(model.stream(example.messages[:-1], max_tokens, Usage())).strip()
+        prompt = example.prompt_for(model.prompt_format)  # each model on the prompt it reads
+        answer = "".join(model.stream(prompt, max_tokens, Usage())).strip()
         right, why = score(example, answer)
-        question = example.messages[-2].content.rsplit("Pregunta: ", 1)[-1]
         report.scored.append(
-            Scored(example.family, question, answer, example.messages[-1].content, right, why)
+            Scored(
+                example.family, example.question, answer, example.messages[-1].content, right, why
+            )
         )
         if on_answer:
             on_answer(i, len(examples))

@@ -60,3 +60,22 @@ def test_report_counts_per_family_and_quotes_failures() -> None:
     assert report.accuracy == pytest.approx(2 / 3)
     text = markdown([report], "T")
     assert "| price | 1/2 |" in text and "does not say 8,95 €" in text
+
+
+def test_each_model_is_scored_on_the_prompt_it_was_trained_to_read() -> None:
+    from finetune.evaluate import evaluate
+    from tests.fakes.chat_model import ScriptedChatModel
+
+    draft = [Message("system", "reglas"),
+             Message("user", "Pregunta: ¿Cuánto cuesta el aceite?\nDatos: Tengo aceite [1]..."),
+             Message("assistant", "El aceite [1] cuesta 8,95 €.")]  # fmt: skip
+    products = [
+        Message("system", "reglas"),
+        Message("user", "Productos:\n[1] ...\n\nPregunta: ¿Cuánto cuesta el aceite?"),
+    ]
+    example = Example(draft, "price", "validation", OIL.id, FACTS, products)
+    for prompt, expected in (("draft", draft[:-1]), ("products", products)):
+        model = ScriptedChatModel("El aceite [1] cuesta 8,95 €.", prompt_format=prompt)  # type: ignore[arg-type]
+        report = evaluate(model, [example])
+        assert model.prompts == [expected]
+        assert report.scored[0].right and report.scored[0].question == "¿Cuánto cuesta el aceite?"

@@ -31,6 +31,7 @@ from storage.codec import fold, search_terms
 from storage.conversations import ConversationStore
 
 _REFS = re.compile(r"\[(\d+)\]")
+_MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 Verdict = Literal["verified", "repaired", "replaced", "composed"]
 
@@ -188,9 +189,9 @@ class ChatService:
                 # the model says it has not got it, and neither has the data: its refusal,
                 # uncited and alone (a refusal that cites a product is no refusal)
                 refusal = (parts or check.uncited)[:1]
-                if not refusal or _REFS.search(refusal[0]):
+                if not refusal or _REFS.search(refusal[0]) or _MONEY.search(refusal[0]):
                     parts = [compose.compose(query, facts, now)]
-                    grounding = Grounding("replaced", ["negativa que cita productos"])
+                    grounding = Grounding("replaced", ["negativa que cita productos o precios"])
                 else:
                     parts = refusal
                     grounding = Grounding("verified", ["negativa: los datos tampoco lo tienen"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -322,7 +322,11 @@ class _Builder:
                 return
 
     def allergens(self, count: int) -> None:
-        labelled = [p for p in self.products if p.allergens.declared or p.allergens.contains]
+        # the question names no chain: the name must be one product's in the whole catalogue
+        # (two "Guisantes extra Hacendado" of different sizes make the gold a coin toss)
+        names = Counter(fold(p.name) for p in self.products)
+        labelled = [p for p in self.nameable if names[fold(p.name)] == 1
+                    and (p.allergens.declared or p.allergens.contains)]  # fmt: skip
         phrases = {
             Allergen.GLUTEN: ("¿{name} lleva gluten?", "Soy celíaco, ¿puedo comer {name}?"),
             Allergen.MILK: ("¿{name} tiene leche?", "¿Es {name} apto para alérgicos a la leche?"),

@@ -67,6 +67,17 @@ def said_whole(product: Product, terms: Iterable[str]) -> bool:
     return len(words) >= 2 and missing <= (1 if len(words) >= 5 else 0)
 
 
+def as_written(product: Product, text: str) -> bool:
+    """The name is the words asked, as written: plural and order too ("Mandarinas" for
+    "mandarinas", not "Mandarina"; "Salmón a rodajas", not "Rodajas de salmón"), when two
+    names hold the same stems."""
+
+    def words(value: str) -> list[str]:
+        return [w for w in re.findall(r"[a-z0-9]+", fold(value)) if w not in STOPWORDS]
+
+    return words(product.name) == words(text)
+
+
 def extra_words(product: Product, terms: Iterable[str]) -> int:
     """How many words of the name the question did not say (0: the name, exactly)."""
     return len(set(search_terms(product.name)) - set(terms))

@@ -240,16 +240,18 @@ class Retriever:
         # Products named by every word asked for first, then those whose whole name the
         # question says (among chatter), then those filed under a category the question
         # names ("leche", "galletas"), then the rest; among named products the name with the
-        # fewest other words: "Naranja para mesa" before "Zumo de naranja".
+        # fewest other words: "Naranja para mesa" before "Zumo de naranja", and of names with
+        # the same stems the one written as asked ("Mandarinas" before "Mandarina").
         terms = set(search_terms(query.text))
         if terms and Intent.CHEAPEST not in query.intents:
 
-            def tier(r: tuple[str, float, int]) -> tuple[bool, bool, bool, int]:
+            def tier(r: tuple[str, float, int]) -> tuple[bool, bool, bool, int, bool]:
                 product = index.products[r[0]]
                 named = names.named(product, terms)
                 extra = names.extra_words(product, terms) if named else 0
                 whole = named or names.said_whole(product, terms)
-                return (not named, not whole, not _in_category(product, terms), extra)
+                written = named and names.as_written(product, query.text)
+                return (not named, not whole, not _in_category(product, terms), extra, not written)
 
             ranked = sorted(ranked, key=tier)
         if query.exclude or query.lactose_free:  # certain answers before flagged ones

@@ -106,6 +106,10 @@ async def test_a_right_refusal_is_kept_a_wrong_one_replaced_by_what_is_sold(
     assert model.prompts, "the model must have been asked (products were in context)"
     assert body["answer"] == REFUSAL
     assert body["grounding"]["verdict"] == "verified" and body["products"] == []
+    # a refusal that slips in a price (of nothing) is not kept
+    model.queue("No encuentro «capital francia»: c/d = 2,20 € en el stock de la tienda.")
+    body = await ask(client, "¿Cuál es la capital de Francia?")
+    assert body["grounding"]["verdict"] == "replaced" and "2,20" not in body["answer"]
     # "No encuentro leche" while milk is in context: the data wins.
     model.queue("No encuentro leche entera en ningún supermercado.")
     body = await ask(client, "¿Hay leche entera?")

@@ -109,3 +109,17 @@ def test_the_unit_asked_for_is_compared_first() -> None:
                          reference_unit=ReferenceUnit.L)  # fmt: skip
     assert names.cheapest_first([per_l, per_kg], ReferenceUnit.KG, False)[0] is per_kg
     assert names.common_unit([per_l, per_l, per_kg], None) is ReferenceUnit.L
+
+
+@pytest.mark.parametrize(
+    ("name", "asked", "written"),
+    [
+        ("Mandarinas", "mandarinas", True),
+        ("Mandarina", "mandarinas", False),  # the same stem, another product
+        ("Salmón a rodajas", "salmon a rodajas", True),
+        ("Rodajas de salmón", "salmon a rodajas", False),  # the same words, another order
+        ("Leche entera Hacendado", "leche entera de hacendado", True),  # stopwords aside
+    ],
+)
+def test_a_name_written_as_asked(name: str, asked: str, written: bool) -> None:
+    assert names.as_written(make_product(name=name), asked) is written

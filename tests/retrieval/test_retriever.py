@@ -193,6 +193,10 @@ async def test_real_names_come_first_typos_are_read_and_the_cheapest_is_of_the_k
     # "Naranja para mesa" before the juices and sodas that share "naranja"
     hits = (await retriever.search("Precio de Naranja para mesa en Mercadona", limit=3)).hits
     assert hits[0].product.name == "Naranja para mesa"
+    # of names with the same stems, the one written as asked ("Mandarina" is another product)
+    for asked in ("Mandarinas", "Salmón a rodajas", "Manzanas Golden"):
+        hits = (await retriever.search(f"¿Ha subido {asked} desde el 18 de marzo?", limit=3)).hits
+        assert hits[0].product.name == asked, [h.product.name for h in hits]
     # a swapped pair of letters is read as the catalogue's word
     result = await retriever.search("aceite de olvia virgen extra Hacendado", limit=3)
     assert result.query.text == "aceite oliva virgen extra hacendado"

@@ -66,9 +66,12 @@ bench: setup-dev
 
 # The committed report of the shipped adapter: base model vs adapter on questions about
 # sample-catalogue products it never saw in training (~10 min on 2 cores).
+# The shipped adapter through the whole service on the real development questions (../shared/data),
+# against AGAINST (an adapter.gguf; default: the bare model).
+AGAINST ?=
 adapter-report: setup-dev
-	$(BIN)/supersmart demo --no-serve
-	$(BIN)/supersmart adapters report --adapter finetune/adapters/default/adapter.gguf \
+	$(BIN)/supersmart adapters report --questions real \
+	  --adapter finetune/adapters/default/adapter.gguf $(if $(AGAINST),--against $(AGAINST)) \
 	  --out finetune/adapters/default/REPORT.md
 
 # The committed evaluation report: every technique on the sample question set (~30 min on 2

@@ -12,6 +12,7 @@ second comparison with the same adapter asks nothing again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,16 @@ from core.settings import Settings
 from evaluation.run import Progress, eval_settings, evaluate, prepare, real_catalogue
 
 OWN = frozenset({"verified", "repaired"})  # the model's text, as the service showed it
+
+
+def cache_key(adapter: Path | None) -> str:
+    """Its folder and a digest of its bytes: a version shipped under another folder, or a
+    folder whose adapter was replaced, is never mistaken for another."""
+    if adapter is None:
+        return "no-adapter"
+    digest = hashlib.sha256(adapter.read_bytes()).hexdigest()[:12]
+    folder = adapter.parent.name if adapter.name == "adapter.gguf" else adapter.stem
+    return f"{folder}-{digest}"
 
 
 def tally(lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -54,8 +65,7 @@ async def compare_adapters(
     questions.questions = [q for q in questions.questions if q.part == part]
     tallies = {}
     for role, adapter in (("candidate", candidate), ("baseline", baseline)):
-        name = adapter.parent.name if adapter and adapter.name == "adapter.gguf" else adapter
-        answers = work / "gate" / f"{Path(str(name or 'no-adapter')).name}.jsonl"
+        answers = work / "gate" / f"{cache_key(adapter)}.jsonl"
         lines = await evaluate(
             settings, questions, work, ["service"], progress=progress, adapter=adapter,
             answers_path=answers,

@@ -57,3 +57,16 @@ def test_the_report_puts_both_side_by_side() -> None:
     assert "| right answers | 2/2 | 1/2 |" in text
     assert "| right, in the model's own words | 1 | 0 |" in text
     assert "| adapter | a | none |" in text and "Passes the gate: yes." in text
+
+
+def test_cached_answers_follow_the_adapters_bytes_not_its_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from evaluation.gate import cache_key
+
+    old, new = tmp_path / "default" / "adapter.gguf", tmp_path / "v2" / "adapter.gguf"
+    for path, body in ((old, b"old weights"), (new, b"new weights")):
+        path.parent.mkdir()
+        path.write_bytes(body)
+    before = cache_key(old)
+    old.write_bytes(new.read_bytes())  # a new version shipped into the same folder
+    assert cache_key(old) != before and cache_key(old).startswith("default-")
+    assert cache_key(None) == "no-adapter"

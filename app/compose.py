@@ -287,11 +287,17 @@ def disagreement(
         return "la pregunta pide la lista de lo que cumple el límite y no la da entera"
     lead = next(f for f in facts if f.ref == min(wanted))
     if Intent.HISTORY in query.intents:
-        said, true = direction(answer), direction(history(lead, query, now))
+        story = history(lead, query, now)
+        said, true = direction(answer), direction(story)
         if said != true:
             return f"dice que el precio {said or '(nada)'}, y los datos dicen {true}"
-        if any(a == b for a, b in _FROM_TO.findall(answer)):
+        pairs = _FROM_TO.findall(answer)
+        if any(a == b for a, b in pairs):
             return "dice que cambió de un precio al mismo"
+        truth = _FROM_TO.findall(story)
+        if pairs and truth and pairs[0] != truth[0]:
+            (a, b), (c, d) = pairs[0], truth[0]
+            return f"dice de {a} € a {b} €, y los datos de {c} € a {d} €"
         return None
     if asks_about_allergens(query) and _LABEL_TALK.search(_unnamed(answer, facts)):
         return "habla de la etiqueta: eso lo dicen los datos"
@@ -334,6 +340,12 @@ def _figures(query: Query, lead: ProductFacts) -> list[str]:
 
 def _refuses(answer: str) -> bool:
     return answer.startswith(("No encuentro", REFUSAL))
+
+
+def period_days(query: Query, now: datetime) -> tuple[str, ...]:
+    """Days an answer may name that are no price's own: the start of the period asked (the
+    composed history gives the price in force that day)."""
+    return (day(query.period.bounds(now)[0]),) if query.period is not None else ()
 
 
 def history(f: ProductFacts, query: Query, now: datetime) -> str:

@@ -81,11 +81,18 @@ class Grounder:
     """Checks sentences against the numbered products of one answer's context."""
 
     def __init__(
-        self, facts: Sequence[ProductFacts], instructions: str = "", asked: str = ""
+        self,
+        facts: Sequence[ProductFacts],
+        instructions: str = "",
+        asked: str = "",
+        days: Sequence[str] = (),
     ) -> None:
         """`asked`: the words the question searched for ("turron wasabi hacendado"): said of a
-        product that lacks them, they sell what nobody sells."""
+        product that lacks them, they sell what nobody sells. `days`: dates an answer may name
+        besides the data's own (the start of the period asked, "desde octubre": the price in
+        force that day; which price that is, `compose.disagreement` checks)."""
         self._facts = {f.ref: f for f in facts}
+        self._days = set(days)
         self._asked = set(search_terms(asked))
         self._name_words = {w for f in facts for w in search_terms(f.product.name)}
         self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
@@ -126,7 +133,7 @@ class Grounder:
         result.problems += [
             f"fecha {d} no consta en los datos"
             for d in _DATE.findall(text)
-            if all(d not in f.allowed_days for f in targets)
+            if d not in self._days and all(d not in f.allowed_days for f in targets)
         ]
         for clause in folded.split(";"):  # "[1] contiene leche; [2] sin gluten": per product
             own = [self._facts[int(n)] for n in _REF.findall(clause) if int(n) in self._facts]

@@ -168,7 +168,8 @@ class ChatService:
             if self._gate.model.prompt_format == "draft":  # the data decides, the model phrases
                 rules = DRAFT_RULES
                 messages = build_draft_messages(question, compose.compose(query, facts, now))
-            check = StreamingCheck(Grounder(facts, instructions=rules, asked=asked))
+            days = compose.period_days(query, now)
+            check = StreamingCheck(Grounder(facts, instructions=rules, asked=asked, days=days))
             # Shown only once it agrees with the data (cites what the data points to; a
             # history's direction is known at the end): a wrong first sentence never streams.
             hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents

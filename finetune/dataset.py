@@ -224,7 +224,10 @@ class DatasetBuilder:
         if reply is None:
             self.report.skipped[f"{family}: nothing to phrase"] += 1
             return None
-        if ungrounded(reply, facts, DRAFT_RULES) or compose.disagreement(query, facts, reply, now):
+        days = compose.period_days(query, now)
+        if ungrounded(reply, facts, DRAFT_RULES, days) or compose.disagreement(
+            query, facts, reply, now
+        ):
             self.report.skipped[f"{family}: gold reply fails the service's checks"] += 1
             return None
         draft = compose.compose(query, facts, now)
@@ -358,9 +361,11 @@ def _cited(answer: str, prepared: Prepared) -> list[ProductFacts]:
     return [f for f in prepared.facts if f.ref in refs]
 
 
-def ungrounded(answer: str, facts: Sequence[ProductFacts], rules: str = RULES) -> list[str]:
+def ungrounded(
+    answer: str, facts: Sequence[ProductFacts], rules: str = RULES, days: Sequence[str] = ()
+) -> list[str]:
     """What the service's grounding check would reject in `answer`, sentence by sentence."""
-    check = StreamingCheck(Grounder(facts, instructions=rules))
+    check = StreamingCheck(Grounder(facts, instructions=rules, days=days))
     check.feed(answer)
     check.finish()
     return [p for dropped in check.dropped for p in dropped.problems]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.compose import ALLERGEN_DISCLAIMER, REFUSAL
+from ingestion.sample import SAMPLE_CATALOGUE
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 
@@ -340,3 +341,37 @@ async def test_a_model_that_phrases_the_draft_reads_the_data_and_is_checked_the_
             model.queue(reply.replace(f"[{lead['ref']}]", "[2]"))
             body = await ask(client, AOVE)
             assert body["grounding"]["verdict"] == "replaced"
+
+
+async def test_a_period_history_the_model_phrases_is_kept_only_with_the_datas_amounts(
+    data_dir: Path,
+) -> None:
+    """ "desde octubre": the composed story gives the price in force on 01/10 (no price of that
+    day); the model may say that day, but only with the amounts the data gives for it."""
+    question = "¿Ha subido la leche entera desde octubre de 2026?"
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    model = ScriptedChatModel("No lo sé.", prompt_format="draft")
+    with LiveServer(chat_settings(data_dir), model, clock=lambda: now) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = await ask(client, question)
+            assert body["grounding"]["verdict"] == "replaced"
+            story = body["answer"].split(". ")[0] + "."  # the first product's, as composed
+            amounts = re.search(r"de (\d+,\d{2}) € el 01/10/2026 a (\d+,\d{2}) €", story)
+            assert amounts, story
+            model.queue(story)
+            body = await ask(client, question)
+            assert body["grounding"]["verdict"] == "verified", body["grounding"]
+            assert body["answer"] == story
+            # the same day and direction with another price the product had (after 01/10) is
+            # not what the data says of 01/10
+            first = body["products"][0]["name"]
+            record = next(r for r in map(json.loads, SAMPLE_CATALOGUE.read_text().splitlines())
+                          if r["name"] == first)  # fmt: skip
+            since = [f"{Decimal(h['price']):.2f}".replace(".", ",") for h in record["price_history"]
+                     if h["observed_at"] > "2026-10-01"]  # fmt: skip
+            other = next(x for x in since if x not in amounts.groups())
+            model.queue(story.replace(f"de {amounts[1]} € el", f"de {other} € el"))
+            body = await ask(client, question)
+            assert body["grounding"]["verdict"] == "replaced"
+            truth = f"los datos de {amounts[1]} € a {amounts[2]} €"
+            assert any(truth in issue for issue in body["grounding"]["issues"])

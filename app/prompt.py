@@ -13,7 +13,6 @@ adapter's `config.yaml` says which format it was trained on (`prompt:`; absent: 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -76,7 +75,6 @@ def build_draft_messages(question: str, draft: str) -> list[Message]:
     ]
 
 
-@lru_cache(maxsize=64)
 def adapter_prompt_format(adapter: Path | None) -> PromptFormat:
     """The format an adapter was trained on, from the `config.yaml` beside its GGUF (adapters
     from before formats existed, and the bare model, read numbered products)."""

@@ -81,20 +81,15 @@ def evaluate_version(
     with user_errors():
         chosen = _registry(ctx).get(version)
         if questions == "real":
-            from evaluation.gate import judge_on_real
+            from evaluation import gate
 
             with console.status(f"Asking the real development questions with {version}..."):
-                verdict = judge_on_real(settings, chosen.gguf, _registry(ctx).current())
+                verdict = gate.judge_on_real(settings, chosen.gguf, _registry(ctx).current())
             job.write_verdict(chosen, verdict)
             if promote:
                 verdict["promoted"] = job.promote_if_better(settings, chosen, verdict)
-            c, b = verdict["candidate"], verdict["baseline"]
-            console.print(
-                f"Right {c['right']} vs {b['right']} in service, wrong claims "
-                f"{c['wrong_claims']} vs {b['wrong_claims']}, model's own words "
-                f"{c['own_words']} vs {b['own_words']} ({verdict['questions']})"
-                + (" -> promoted." if verdict["promoted"] else ".")
-            )
+            promoted = " -> promoted." if verdict["promoted"] else "."
+            console.print(f"Against the adapter in service: {gate.summary(verdict)}{promoted}")
             return
         examples, _ = asyncio.run(job.build_examples(settings, load_config()))
         validation = [e for e in examples if e.split == "validation"][:limit]
@@ -180,12 +175,7 @@ def report(
             out.with_suffix(".json").write_text(
                 json.dumps(verdict, indent=2, ensure_ascii=False), encoding="utf-8"
             )
-            c, b = verdict["candidate"], verdict["baseline"]
-            console.print(
-                f"Right {c['right']} vs {b['right']}, wrong claims {c['wrong_claims']} vs "
-                f"{b['wrong_claims']}, model's own words {c['own_words']} vs {b['own_words']} "
-                f"({verdict['questions']}). Report: {out}"
-            )
+            console.print(f"{gate.summary(verdict)}. Report: {out}")
             return
         examples, _ = asyncio.run(build_examples(settings, load_config()))
         validation = [e for e in examples if e.split == "validation"][:limit]

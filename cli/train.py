@@ -110,11 +110,10 @@ def train(
     if report.verdict is not None:
         v = report.verdict
         if "right" in v["candidate"]:  # the real development questions
-            c, b = v["candidate"], v["baseline"]
+            from evaluation.gate import summary
+
             console.print(
-                f"On {v['questions']}: right {c['right']} vs {b['right']} in service, wrong "
-                f"claims {c['wrong_claims']} vs {b['wrong_claims']}, model's own words "
-                f"{c['own_words']} vs {b['own_words']} -> "
+                f"Against the adapter in service: {summary(v)} -> "
                 + ("promoted." if v["promoted"] else "not promoted (kept the one in service).")
             )
             return

@@ -85,6 +85,16 @@ def judge_on_real(settings: Settings, candidate: Path, baseline: Path | None) ->
     return asyncio.run(compare_adapters(settings, candidate, baseline))
 
 
+def summary(verdict: dict[str, Any]) -> str:
+    """One line for a terminal: the candidate's figures against the baseline's."""
+    c, b = verdict["candidate"], verdict["baseline"]
+    return (
+        f"right {c['right']} vs {b['right']}, wrong claims {c['wrong_claims']} vs "
+        f"{b['wrong_claims']}, model's own words {c['own_words']} vs {b['own_words']} "
+        f"({verdict['questions']})"
+    )
+
+
 def markdown(verdict: dict[str, Any], title: str) -> str:
     """The two columns side by side, as `supersmart adapters report --questions real` writes."""
     c, b = verdict["candidate"], verdict["baseline"]

@@ -70,3 +70,12 @@ def test_cached_answers_follow_the_adapters_bytes_not_its_folder(tmp_path) -> No
     old.write_bytes(new.read_bytes())  # a new version shipped into the same folder
     assert cache_key(old) != before and cache_key(old).startswith("default-")
     assert cache_key(None) == "no-adapter"
+
+
+def test_the_terminal_line_gives_both_sides() -> None:
+    from evaluation.gate import summary
+
+    verdict = {"questions": "real set, dev part (3 questions)",
+               "candidate": _t(3, 0, 2), "baseline": _t(2, 1, 0)}  # fmt: skip
+    assert summary(verdict) == ("right 3 vs 2, wrong claims 0 vs 1, model's own words 2 vs 0 "
+                                "(real set, dev part (3 questions))")  # fmt: skip

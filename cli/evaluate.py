@@ -49,7 +49,7 @@ def evaluate(
 
     from core.domain import utcnow
     from evaluation import retrieval_eval
-    from evaluation.report import write_report
+    from evaluation.report import share, write_report
     from evaluation.run import (
         eval_settings,
         prepare,
@@ -134,7 +134,10 @@ def evaluate(
     summary = json.loads(paths["json"].read_text(encoding="utf-8"))["answerers"]
     for name, figures in summary.items():
         right = figures["metrics"]["right"]
-        console.print(f"{name:>9}: {right['value']:.0%} right of {right['n']} questions")
+        right_n = round(right.get("sum", right["value"] * right["n"]))
+        console.print(
+            f"{name:>9}: {share(right_n, right['n'])} right ({right_n} of {right['n']} questions)"
+        )
     console.print(f"Report: {paths['markdown']} and {paths['html']} (numbers: {paths['json']})")
 
 

@@ -72,7 +72,12 @@ def _metric(answerer: str, rows: Sequence[dict[str, Any]], key: str) -> dict[str
                   for r in rows if r["score"]["right"]]  # fmt: skip
     else:
         values = [float(r["score"][key]) for r in rows if r["score"].get(key) is not None]
-    return {"value": round(sum(values) / len(values), 3) if values else None, "n": len(values)}
+    total = sum(values)
+    return {
+        "value": round(total / len(values), 3) if values else None,
+        "n": len(values),
+        "sum": round(total, 3),
+    }
 
 
 def _families(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -199,7 +204,23 @@ def _parts_table(answerers: dict[str, Any]) -> list[str]:
 def _cell(metric: dict[str, Any], key: str) -> str:
     if metric["value"] is None:
         return "-"
-    return f"{metric['value']:.0%} ({metric['n']})"
+    n, total = metric["n"], metric.get("sum", metric["value"] * metric["n"])
+    if float(total).is_integer():  # a count of answers: "99.8% (404/405)"
+        return f"{share(int(total), n)} ({int(total)}/{n})"
+    return f"{share(total, n)} ({n})"
+
+
+def share(part: float, whole: int) -> str:
+    """A percentage that never rounds to a promise: 404 of 405 is "99.8%", not "100%", and 1
+    of 405 is "0.2%", not "0%"; only all or none reads "100%" or "0%"."""
+    if whole == 0:
+        return "-"
+    ratio = part / whole
+    for digits in range(4):
+        text = f"{ratio:.{digits}%}"
+        if (float(text[:-1]) in (0.0, 100.0)) == (part in (0, whole)):
+            return text
+    return text
 
 
 def _meta_line(meta: dict[str, Any]) -> str:
@@ -331,7 +352,7 @@ def _chart_families(summary: dict[str, Any]) -> tuple[str, str]:
     ax.set_yticks(range(len(answerers)), list(answerers))
     for y, row in enumerate(grid):
         for x, value in enumerate(row):
-            ax.text(x, y, f"{value:.0%}", ha="center", va="center", fontsize=8)
+            ax.text(x, y, share(value, 1), ha="center", va="center", fontsize=8)
     fig.colorbar(image, ax=ax)
     ax.set_title("Right answers by question family")
     return "Right answers by question family and technique", _png(fig)

@@ -8,8 +8,10 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import pytest
+
 from app.chat_model import Message, Usage
-from evaluation.report import write_report
+from evaluation.report import share, write_report
 from evaluation.run import (
     Catalogue,
     eval_settings,
@@ -73,9 +75,9 @@ async def test_answers_are_scored_failures_recorded_and_a_rerun_resumes(tmp_path
     paths = write_report(tmp_path / "report", "Eval", lines, names, meta, [])
     results = json.loads(paths["json"].read_text())
     right = results["answerers"]["composed"]["metrics"]["right"]
-    assert right == {"value": 1.0, "n": 6}
+    assert right == {"value": 1.0, "n": 6, "sum": 6.0}
     assert "| right answers | " in paths["markdown"].read_text()
-    assert "100% (6)" in paths["markdown"].read_text()
+    assert "100% (6/6)" in paths["markdown"].read_text()
     page = paths["html"].read_text()
     assert page.count("data:image/png;base64,") == 3 and "http" not in page
 
@@ -101,10 +103,19 @@ async def test_a_wrong_claim_is_never_right_and_rescoring_asks_no_model(tmp_path
             "generated": "2026-12-01", "answerers": ["rag", "composed"]}  # fmt: skip
     paths = write_report(tmp_path / "report", "Eval", again, ["rag", "composed"], meta, [])
     figures = json.loads(paths["json"].read_text())["answerers"]
-    assert figures["rag"]["metrics"]["wrong_claim"] == {"value": 1.0, "n": 2}
-    assert figures["composed"]["metrics"]["wrong_claim"] == {"value": 0.0, "n": 2}
+    assert figures["rag"]["metrics"]["wrong_claim"] == {"value": 1.0, "n": 2, "sum": 2.0}
+    assert figures["composed"]["metrics"]["wrong_claim"] == {"value": 0.0, "n": 2, "sum": 0.0}
     # composed answers are right, but none of them is a model's own text
-    assert figures["composed"]["metrics"]["own_text"] == {"value": 0.0, "n": 2}
-    assert "| answers with a wrong claim (independent check) | 100% (2) | 0% (2) |" in (
+    assert figures["composed"]["metrics"]["own_text"] == {"value": 0.0, "n": 2, "sum": 0.0}
+    assert "| answers with a wrong claim (independent check) | 100% (2/2) | 0% (0/2) |" in (
         paths["markdown"].read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"),
+    [(404, 405, "99.8%"), (1, 405, "0.2%"), (405, 405, "100%"), (0, 405, "0%"),
+     (335, 404, "83%"), (9999, 10000, "99.99%"), (1, 3, "33%"), (0, 0, "-")],
+)  # fmt: skip
+def test_a_share_reads_all_or_none_only_when_it_is(part: int, whole: int, shown: str) -> None:
+    assert share(part, whole) == shown

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from rapidfuzz import fuzz
+
 from app.facts import ProductFacts, chain_name
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
@@ -213,6 +215,11 @@ class Grounder:
         foreign = [w for w in words if w not in own and w in self._name_words | self._asked]
         if foreign:
             return [f"[{ref}] no se llama así: {', '.join(foreign)} no está en su nombre"]
+        known = own | self._name_words | self._asked
+        misspelt = [(w, o) for w in words if w not in known for o in _misspelling_of(w, own)]
+        if misspelt:
+            said_as = ", ".join(f"«{w}» por «{o}»" for w, o in misspelt)
+            return [f"[{ref}] con el nombre mal escrito: {said_as}"]
         return []
 
     def _sizes(self, text: str, targets: list[ProductFacts]) -> list[str]:
@@ -247,6 +254,22 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{3,}", text)}
 
 
+def _misspelling_of(word: str, own: set[str]) -> list[str]:
+    """The word of a name that `word` misspells ("juague" for "enjuague", "hacendada" for
+    "hacendado"); a shortened word ("virg" for "virgen") or a longer one is no misspelling."""
+    if len(word) < 4 or word.isdigit():
+        return []
+    close = [
+        o
+        for o in own
+        if not (o.startswith(word) or word.startswith(o)) and fuzz.ratio(word, o) >= _SPELLING
+    ]
+    return sorted(close)[:1]
+
+
+_SPELLING = 80  # rapidfuzz ratio from which a word not in the data reads as a name misspelt
+
+
 def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
     p = f.product
     if p.unit_size is None or p.size_unit is None:
@@ -255,7 +278,10 @@ def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
     return unit == base and abs(p.unit_size - amount) < 1e-6 * max(1.0, amount)
 
 
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at ".", "!" or "?" and a space, unless a citation follows: "Enjuague Bucal
+# Sens. [1]" is one name. The next character must be there to decide, so a streamed buffer
+# that ends in ". " waits for it.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[^\s\[])|\n+")
 
 
 class StreamingCheck:

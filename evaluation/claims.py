@@ -38,7 +38,7 @@ from app.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
 from storage.codec import fold, stem
 
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+")
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?!\[)")  # "... Encías Sens. [1]" is one name
 _CITE = re.compile(r"\[(\d+)\]")
 _AMOUNT = re.compile(
     r"(?<![\d,.])(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b)"
@@ -459,7 +459,7 @@ def _clauses(answer: str, names: Iterable[str]) -> list[str]:
     ]
     clauses, start = [], 0
     for match in _CLAUSE.finditer(answer):
-        if not any(a <= match.start() < b for a, b in inside):
+        if not any(a <= match.start() <= b for a, b in inside):  # "Sens." ends a name
             clauses.append(answer[start : match.start()])
             start = match.end()
     return [*clauses, answer[start:]]

@@ -127,9 +127,11 @@ def test_stream_without_any_citation_shows_nothing(grounder: Grounder) -> None:
 def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
     check.feed("Eres SuperSmart, un asistente. Productos: [1] x | y. Cuesta 1,00 € [1]. ")
+    assert not check.hopeless  # the third sentence ends when the next word shows it ends
+    check.feed("Y")
     assert check.hopeless
     check = StreamingCheck(grounder)
-    check.feed("coche. coche. coche. coche. ")  # a loop with nothing cited
+    check.feed("coche. coche. coche. coche. coche")  # a loop with nothing cited
     assert check.hopeless
     check = StreamingCheck(grounder)
     check.feed("Pregunta: leche entera | 1 l")  # the prompt's table, mid-sentence
@@ -141,7 +143,7 @@ def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) 
 
 def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
-    shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")
+    shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. Y")
     assert shown == ["El aceite [1] cuesta 8,95 €."]
     assert check.dropped[0].problems == ["repite una frase anterior"]
 
@@ -260,3 +262,36 @@ def test_the_name_said_before_a_citation_is_the_cited_products(
     assert check.ok is ok, check.problems
     if not ok:
         assert "no se llama así" in " ".join(check.problems)
+
+
+RINSE = make_product(chain="consum", chain_product_id="r", brand="Consum", price=Decimal("1.99"),
+                     name="Enjuague Bucal Dientes y Encías Sens.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ok"),
+    [
+        ("Enjuague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", True),
+        ("El enjuague bucal [1] cuesta 1,99 €.", True),
+        ("Enjuague Bucal Dientes y Encías Sensitive [1] cuesta 1,99 €.", True),  # spelt out
+        ("Enjuague Buc. [1] cuesta 1,99 €.", True),  # shortened
+        ("enjuague bucal dientes y encias sens [1] cuesta 1,99 €.", True),  # unaccented
+        # the model's own spelling of a name it was given: the shopper reads a wrong name
+        ("En Juague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", False),
+        ("Enjuage Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", False),
+        # the rule's limit: "sena" begins with the stem of "Sens." and reads as a longer word
+        ("Enjuague Bucal Dientes y Encias Sena [1] cuesta 1,99 €.", True),
+    ],
+)
+def test_a_name_the_model_misspells_is_not_shown(sentence: str, ok: bool) -> None:
+    check = Grounder([ProductFacts(1, RINSE)], asked="enjuague bucal").check(sentence)
+    assert check.ok is ok, check.problems
+    if not ok:
+        assert "nombre mal escrito" in " ".join(check.problems)
+
+
+def test_a_name_ending_in_a_full_stop_is_not_the_end_of_a_sentence() -> None:
+    stream = StreamingCheck(Grounder([ProductFacts(1, RINSE)]))
+    text = "Tengo Enjuague Bucal Dientes y Encías Sens. [1] a 1,99 €. Con 20 € compras 10."
+    shown = [s for piece in text.split(" ") for s in stream.feed(piece + " ")] + stream.finish()
+    assert shown[0] == "Tengo Enjuague Bucal Dientes y Encías Sens. [1] a 1,99 €."

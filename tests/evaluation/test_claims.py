@@ -222,6 +222,14 @@ def test_names_with_sentence_marks_or_inside_other_names_are_no_claims() -> None
     budget = ("Con 20,00 € puedes comprar 33 de Iso Go! Blue Botella [1] (0,60 € cada uno): "
               "19,80 €, y te sobran 0,20 €.")  # fmt: skip
     assert wrong_claims(checker.check(budget, context, "Tengo 20 €, ¿cuántas Iso Go! Blue?")) == []
+    # nor does a name's closing full stop ("Sens."): found on the held-out part, where the
+    # budget after it was read as a clause of its own and its total as a price of nobody
+    rinse = make_product(chain="consum", chain_product_id="en", price=Decimal("1.99"),
+                         name="Enjuague Bucal Dientes y Encías Sens.")  # fmt: skip
+    sens = ("Con 20,00 € puedes comprar 10 de Enjuague Bucal Dientes y Encías Sens. [1] "
+            "(1,99 € cada uno, precio a 01/11/2026): 19,90 €, y te sobran 0,10 €.")  # fmt: skip
+    one = [ProductFacts(1, rinse)]
+    assert wrong_claims(ClaimChecker(vocabulary([rinse.name])).check(sens, one, "Tengo 20 €")) == []
     # the shorter name inside the longer one does not leave "sin lactosa" as a claim
     listed = "Tengo Queso Fresco [2], 4,22 €; Queso Fresco sin Lactosa [3], 1,89 €."
     assert wrong_claims(checker.check(listed, context, "queso fresco")) == []

@@ -80,7 +80,10 @@ def chain(f: ProductFacts, rng: random.Random) -> str:
 
 
 def comparison(facts: Sequence[ProductFacts], rng: random.Random) -> str | None:
-    """Cheapest first by price per kg/l (the service's retrieval already orders them so)."""
+    """The cheapest per kg / l / unit and the one after it, from `facts` ranked cheapest first
+    (the service's retrieval, or `compose.by_unit_price`, orders them so). Figures in the
+    composed answer's order, the package's price first: a small model copies them in order
+    (written the other way round, it swapped them)."""
     first = facts[0].product
     if first.reference_unit is None or first.reference_price is None:
         return None
@@ -90,9 +93,11 @@ def comparison(facts: Sequence[ProductFacts], rng: random.Random) -> str | None:
     text = rng.choice(
         [
             f"El más barato por {word} es {first.name} [{f0.ref}] en {chain_name(first.chain)}: "
-            f"{reference(first)} ({money(first.price)}), precio a {_at(f0)}.",
+            f"{money(first.price)} ({reference(first)}), precio a {_at(f0)}.",
             f"Donde menos cuesta es en {chain_name(first.chain)}: {first.name} [{f0.ref}] a "
-            f"{reference(first)} ({money(first.price)}), precio a {_at(f0)}.",
+            f"{money(first.price)} ({reference(first)}), precio a {_at(f0)}.",
+            f"Por {word}, lo más barato es {first.name} [{f0.ref}] en {chain_name(first.chain)}, "
+            f"a {money(first.price)} ({reference(first)}; precio a {_at(f0)}).",
         ]
     )
     if len(same) > 1:

@@ -16,11 +16,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from app import compose
-from app.facts import ProductFacts, chain_name, day, money, reference
+from app.facts import ProductFacts, chain_name, day, money
 from finetune import answers
 from retrieval.query import Intent, Query
 
-_UNIT_WORDS = {"kg": "kilo", "l": "litro", "ud": "unidad"}
 REFUSED = frozenset({"off_topic"})  # families that are not about products
 _NOT_IN_DRAFT = frozenset({"ingredients"})  # the composed answer does not list them
 _ABOUT_ONE: dict[str, Callable[[ProductFacts, random.Random], str | None]] = {
@@ -66,32 +65,12 @@ def reply(
                 return None  # one of the two has no price per unit: the composed text says so
         if unit is None or not ranked:
             return None
-        return _cheapest(ranked, _UNIT_WORDS.get(unit.value, unit.value), rng)
+        return answers.comparison(ranked, rng)
     if compose.lists(query):
         return _under(query, facts, rng)
     if query.unit is not None:
         return answers.reference_price(lead, rng)
     return answers.price(lead, rng)
-
-
-def _cheapest(ranked: Sequence[ProductFacts], word: str, rng: random.Random) -> str:
-    first, p = ranked[0], ranked[0].product
-    at, chain = day(p.observed_at), chain_name(p.chain)
-    text = rng.choice(
-        [
-            f"El más barato por {word} es {p.name} [{first.ref}] en {chain}: {reference(p)} "
-            f"({money(p.price)}), precio a {at}.",
-            f"Por {word}, lo más barato es {p.name} [{first.ref}] en {chain}, a {reference(p)} "
-            f"({money(p.price)}; precio a {at}).",
-        ]
-    )
-    if len(ranked) > 1:
-        nxt = ranked[1]
-        text += (
-            f" Le sigue {nxt.product.name} [{nxt.ref}] en {chain_name(nxt.product.chain)} a "
-            f"{reference(nxt.product)}."
-        )
-    return text
 
 
 def _under(query: Query, facts: Sequence[ProductFacts], rng: random.Random) -> str:

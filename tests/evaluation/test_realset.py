@@ -76,17 +76,21 @@ def test_training_questions_are_development_questions_the_report_never_asks() ->
 
     products = _catalogue()
     reported = generate_real(products, {}).questions
-    asked = training_questions(products, {}, reported, seeds=(1, 2))
+    more = {"reference_price": (3,)}  # a family the last adapter got wrong: a seed more
+    asked = training_questions(products, {}, reported, seeds=(1, 2), more=more)
     assert len(asked) > 100
     texts = [a.text for a in asked]
     assert len(set(texts)) == len(texts)
     assert not set(texts) & {q.text for q in reported}  # the report's questions stay unseen
-    other = {q.text: q for s in (1, 2) for q in generate_real(products, {}, s).questions}
+    other = {q.text: q for s in (1, 2, 3) for q in generate_real(products, {}, s).questions}
     assert all(other[t].part == "dev" for t in texts)  # never the held-out part's products
     assert {other[t].family for t in texts}.isdisjoint({"conversation"})
     held_out = [q for q in other.values() if q.part == "held-out"]
     assert held_out and not {q.text for q in held_out} & set(texts)
-    assert training_questions(products, {}, reported, seeds=(1, 2)) == asked  # the same again
+    two_seeds = {q.text for s in (1, 2) for q in generate_real(products, {}, s).questions}
+    third = [other[t].family for t in texts if t not in two_seeds]
+    assert third and set(third) == {"reference_price"}  # the extra seed adds only its family
+    assert training_questions(products, {}, reported, seeds=(1, 2), more=more) == asked
 
 
 _SAME_SET = """

@@ -1,0 +1,56 @@
+"""The trainer end to end on a tiny Gemma 3 (`tests/finetune/tiny.py`): on the CPU in every run,
+and QLoRA on a CUDA GPU with `pytest -m gpu` on a machine that has one (CI has none; the README
+says when it was last run there and what it showed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from finetune.config import load_config
+from finetune.trainer import LoraTrainer
+from tests.finetune.tiny import EXAMPLES, build_tiny_gemma
+
+torch = pytest.importorskip("torch", reason="the train extra is not installed")
+pytest.importorskip("peft", reason="the train extra is not installed")
+
+ALL_LINEAR = "[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]"
+
+
+def _train(tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    values = {"batch_size": 4, "lr": 5e-3, "warmup_steps": 2, "max_steps": 40, "eval_every": 12,
+              "eval_examples": 2, "checkpoint_every": 100, "threads": 2, "rank": 16,
+              "alpha": 32, "targets": ALL_LINEAR}  # fmt: skip
+    values.update(overrides)
+    config = load_config(overrides=[f"{k}={v}" for k, v in values.items()])
+    checkpoint = build_tiny_gemma(tmp_path / "tiny")
+    result = LoraTrainer(config, checkpoint, tmp_path / "run", "tiny").run(EXAMPLES, EXAMPLES[:2])
+    losses = [loss for _, loss in result.train_losses]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    return result, losses, metrics
+
+
+def test_the_trainer_learns_a_tiny_model_on_the_cpu(tmp_path: Path) -> None:
+    result, losses, metrics = _train(tmp_path, quantization="none", dtype="float32")
+    assert (result.device, result.quantization, result.dtype) == ("cpu", "none", "float32")
+    assert len(losses) == 40
+    assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
+    assert metrics["dtype"] == "float32"
+    assert (result.adapter_dir / "adapter_model.safetensors").exists()
+
+
+@pytest.mark.gpu
+def test_qlora_is_chosen_on_a_cuda_gpu_and_learns(tmp_path: Path) -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this machine")
+    pytest.importorskip("bitsandbytes", reason="the qlora extra is not installed")
+    result, losses, metrics = _train(tmp_path)  # quantization and dtype: auto
+    assert (result.device, result.quantization) == ("cuda", "nf4")
+    if torch.cuda.is_bf16_supported():
+        assert result.dtype == "bfloat16"
+        assert metrics["precision"]["reason"].startswith("auto: ")
+    assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
+    assert (result.adapter_dir / "adapter_model.safetensors").exists()

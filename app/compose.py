@@ -23,7 +23,7 @@ ALLERGEN_DISCLAIMER = (
     "tengo información no significa que el producto sea seguro."
 )
 _ALLERGEN_WORDS = re.compile(r"alerg|gluten|lactosa|trazas|celiac|contiene|intoleran|vegan")
-_UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad",
+UNIT_NAMES = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad",
                ReferenceUnit.M: "metro"}  # fmt: skip
 
 
@@ -215,7 +215,7 @@ def comparison(facts: Sequence[ProductFacts], asked: ReferenceUnit | None = None
             "barato. Tengo " + "; ".join(map(describe, facts)) + "."
         )
     apart = [f for f in facts if f not in comparable]
-    text = f"El más barato por {_UNIT_NAMES[unit]} es {describe(comparable[0])}."
+    text = f"El más barato por {UNIT_NAMES[unit]} es {describe(comparable[0])}."
     if len(comparable) > 1:
         follow = "Le sigue" if len(comparable) == 2 else "Le siguen"
         text += f" {follow} " + "; ".join(describe(f) for f in comparable[1:]) + "."

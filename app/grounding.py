@@ -100,6 +100,23 @@ class Grounder:
         self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
         self._chains = {fold(chain_name(f.product.chain)) for f in facts}
         self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]
+        self._abbreviations = {  # "sens.", "choc.": a name's own full stops end no sentence
+            w for f in facts for w in f.product.name.lower().split() if w[-1] in ".!?"
+        }
+
+    def sentences(self, text: str) -> list[str]:
+        """`text` cut into sentences: the last piece is unfinished (no boundary after it yet)."""
+        pieces, start = [], 0
+        for boundary in _BOUNDARY.finditer(text):
+            before = text[start : boundary.start()].rsplit(None, 1)
+            if (
+                boundary[0].startswith("\n")
+                or not before
+                or (before[-1].lower() not in self._abbreviations)
+            ):
+                pieces.append(text[start : boundary.start()])
+                start = boundary.end()
+        return [*pieces, text[start:]]
 
     def _echoes(self, folded: str) -> bool:
         """Repeats the prompt: its table layout, or most words of one of its instructions."""
@@ -215,8 +232,7 @@ class Grounder:
         foreign = [w for w in words if w not in own and w in self._name_words | self._asked]
         if foreign:
             return [f"[{ref}] no se llama así: {', '.join(foreign)} no está en su nombre"]
-        known = own | self._name_words | self._asked
-        misspelt = [(w, o) for w in words if w not in known for o in _misspelling_of(w, own)]
+        misspelt = _misspelt(said, p.name, own | self._name_words | self._asked)
         if misspelt:
             said_as = ", ".join(f"«{w}» por «{o}»" for w, o in misspelt)
             return [f"[{ref}] con el nombre mal escrito: {said_as}"]
@@ -254,20 +270,38 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{3,}", text)}
 
 
-def _misspelling_of(word: str, own: set[str]) -> list[str]:
-    """The word of a name that `word` misspells ("juague" for "enjuague", "hacendada" for
-    "hacendado"); a shortened word ("virg" for "virgen") or a longer one is no misspelling."""
-    if len(word) < 4 or word.isdigit():
-        return []
-    close = [
-        o
-        for o in own
-        if not (o.startswith(word) or word.startswith(o)) and fuzz.ratio(word, o) >= _SPELLING
-    ]
-    return sorted(close)[:1]
-
-
 _SPELLING = 80  # rapidfuzz ratio from which a word not in the data reads as a name misspelt
+
+
+def _misspelt(said: str, name: str, known: set[str]) -> list[tuple[str, str]]:
+    """(word said, word of the name) for each word of the name as said just before [n] that
+    misspells one of the data's ("ceroales" for "cereales", "hacendada" for "hacendado"). The name
+    as said is the run of words, back from the citation, that are the name's own or close to
+    them, so "Lo que menos cuesta es la Cesta de fruta [1]" reads "Cesta de fruta". A word
+    shortened ("virg", "buc."), inflected ("codorniz" for "codornices") or spaced differently
+    ("semi desnatada", "El Pozo", "Loreal", "En Juague" for "semidesnatada", "ElPozo",
+    "L'Oréal", "Enjuague": the same letters) is no misspelling."""
+    own = set(re.findall(r"[a-z0-9]+", fold(name)))
+    joined = re.sub(r"[^a-z0-9]", "", fold(name))
+    found = []
+    for word in reversed(re.findall(r"[a-z0-9]+", fold(_REF.sub(" ", said)))):
+        terms = search_terms(word)
+        if word in own or word in joined or (terms and set(terms) <= known):
+            continue
+        close = [o for o in own if _misspells(word, o)]
+        if not close:
+            break  # the name as said starts after this word
+        found.append((word, max(close, key=lambda o: fuzz.ratio(word, o))))
+    return found[::-1]
+
+
+def _misspells(word: str, own: str) -> bool:
+    return (
+        len(word) >= 4
+        and not word.isdigit()
+        and not (own.startswith(word) or word.startswith(own))
+        and fuzz.ratio(word, own) >= _SPELLING
+    )
 
 
 def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
@@ -278,10 +312,10 @@ def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
     return unit == base and abs(p.unit_size - amount) < 1e-6 * max(1.0, amount)
 
 
-# A sentence ends at ".", "!" or "?" and a space, unless a citation follows: "Enjuague Bucal
-# Sens. [1]" is one name. The next character must be there to decide, so a streamed buffer
-# that ends in ". " waits for it.
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[^\s\[])|\n+")
+# A sentence ends at ".", "!" or "?" and a space, or at a line break; not after a word of a
+# product's name in context that carries its own full stop ("Enjuague Bucal Sens. [1]",
+# "Choc. Negro"), see `Grounder.sentences`.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class StreamingCheck:
@@ -313,7 +347,7 @@ class StreamingCheck:
 
     def feed(self, piece: str) -> list[str]:
         self._buffer += piece
-        parts = _BOUNDARY.split(self._buffer)
+        parts = self._grounder.sentences(self._buffer)
         self._buffer = parts.pop()
         return [s for part in parts for s in self._take(part)]
 

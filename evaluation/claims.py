@@ -38,7 +38,7 @@ from app.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
 from storage.codec import fold, stem
 
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?!\[)")  # "... Encías Sens. [1]" is one name
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+")
 _CITE = re.compile(r"\[(\d+)\]")
 _AMOUNT = re.compile(
     r"(?<![\d,.])(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b)"
@@ -450,16 +450,16 @@ def vocabulary(names: Iterable[str]) -> set[str]:
 # helpers ------------------------------------------------------------------------------------
 def _clauses(answer: str, names: Iterable[str]) -> list[str]:
     """Sentences and ";"-separated clauses, never split inside a product's name ("Iso Go! Blue
-    Botella", "Vino D.O. Rioja")."""
+    Botella", "Vino D.O. Rioja") nor right after one that ends in a full stop ("... Sens. [1]")."""
     inside = [
         (m.start(), m.end())
         for name in names
-        if _CLAUSE.search(name)
+        if _CLAUSE.search(name) or name[-1:] in ".!?;"
         for m in re.finditer(re.escape(name), answer)
     ]
     clauses, start = [], 0
     for match in _CLAUSE.finditer(answer):
-        if not any(a <= match.start() <= b for a, b in inside):  # "Sens." ends a name
+        if not any(a <= match.start() <= b for a, b in inside):
             clauses.append(answer[start : match.start()])
             start = match.end()
     return [*clauses, answer[start:]]

@@ -7,11 +7,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from app.compose import UNIT_NAMES
 from app.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
-from core.domain import ReferenceUnit
-
-_UNIT = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro", ReferenceUnit.UNIT: "unidad"}
 
 
 def _at(f: ProductFacts) -> str:
@@ -35,7 +33,7 @@ def reference_price(f: ProductFacts, rng: random.Random) -> str | None:
         return None
     amount = size(p)
     pack = f" ({money(p.price)} el envase de {amount})" if amount else f" ({money(p.price)})"
-    word = _UNIT.get(p.reference_unit, p.reference_unit.value)
+    word = UNIT_NAMES.get(p.reference_unit, p.reference_unit.value)
     return rng.choice(
         [
             f"{p.name} [{f.ref}] sale a {unit}{pack}, precio a {_at(f)}.",
@@ -88,7 +86,7 @@ def comparison(facts: Sequence[ProductFacts], rng: random.Random) -> str | None:
     if first.reference_unit is None or first.reference_price is None:
         return None
     same = [f for f in facts if f.product.reference_unit == first.reference_unit]
-    word = _UNIT.get(first.reference_unit, first.reference_unit.value)
+    word = UNIT_NAMES.get(first.reference_unit, first.reference_unit.value)
     f0 = facts[0]
     text = rng.choice(
         [

@@ -4,6 +4,7 @@ allergen claims the cited products do not hold, and prompt echoes; it lets true 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -127,11 +128,9 @@ def test_stream_without_any_citation_shows_nothing(grounder: Grounder) -> None:
 def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
     check.feed("Eres SuperSmart, un asistente. Productos: [1] x | y. Cuesta 1,00 € [1]. ")
-    assert not check.hopeless  # the third sentence ends when the next word shows it ends
-    check.feed("Y")
     assert check.hopeless
     check = StreamingCheck(grounder)
-    check.feed("coche. coche. coche. coche. coche")  # a loop with nothing cited
+    check.feed("coche. coche. coche. coche. ")  # a loop with nothing cited
     assert check.hopeless
     check = StreamingCheck(grounder)
     check.feed("Pregunta: leche entera | 1 l")  # the prompt's table, mid-sentence
@@ -143,7 +142,7 @@ def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) 
 
 def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
-    shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. Y")
+    shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")
     assert shown == ["El aceite [1] cuesta 8,95 €."]
     assert check.dropped[0].problems == ["repite una frase anterior"]
 
@@ -268,26 +267,58 @@ RINSE = make_product(chain="consum", chain_product_id="r", brand="Consum", price
                      name="Enjuague Bucal Dientes y Encías Sens.")  # fmt: skip
 
 
+def _named(name: str, brand: str = "Hacendado") -> Any:
+    return make_product(chain="mercadona", chain_product_id=name, name=name, brand=brand,
+                        price=Decimal("1.99"))  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("sentence", "ok"),
+    ("name", "sentence", "misspelt"),
     [
-        ("Enjuague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", True),
-        ("El enjuague bucal [1] cuesta 1,99 €.", True),
-        ("Enjuague Bucal Dientes y Encías Sensitive [1] cuesta 1,99 €.", True),  # spelt out
-        ("Enjuague Buc. [1] cuesta 1,99 €.", True),  # shortened
-        ("enjuague bucal dientes y encias sens [1] cuesta 1,99 €.", True),  # unaccented
+        (RINSE.name, "Enjuague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", None),
+        (RINSE.name, "El enjuague bucal [1] cuesta 1,99 €.", None),
+        (RINSE.name, "Enjuague Bucal Dientes y Encías Sensitive [1] cuesta 1,99 €.", None),
+        (RINSE.name, "Enjuague Buc. [1] cuesta 1,99 €.", None),  # shortened
+        (RINSE.name, "enjuague bucal dientes y encias sens [1] cuesta 1,99 €.", None),
+        # the same letters spaced otherwise: read as the same name
+        (RINSE.name, "En Juague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", None),
+        ("Leche semidesnatada Hacendado", "Leche semi desnatada Hacendado [1]: 1,99 €.", None),
+        ("Salchichas Frankfurt ElPozo", "Salchichas Frankfurt El Pozo [1]: 1,99 €.", None),
+        ("Champú Elvive L'Oréal", "Champú Elvive Loreal [1] cuesta 1,99 €.", None),
+        ("Codornices", "La codorniz [1] cuesta 1,99 €.", None),  # inflected
+        # only the name as said is read, not the words before it ("cuesta" is no "cesta")
+        ("Cesta de fruta", "Lo que menos cuesta es la Cesta de fruta [1], 1,99 €.", None),
+        (
+            "Enjuague Bucal Dientes y Encías Sens.",
+            "Enjuague Bucal Dientes y Encias Sena [1].",
+            None,
+        ),
         # the model's own spelling of a name it was given: the shopper reads a wrong name
-        ("En Juague Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", False),
-        ("Enjuage Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.", False),
-        # the rule's limit: "sena" begins with the stem of "Sens." and reads as a longer word
-        ("Enjuague Bucal Dientes y Encias Sena [1] cuesta 1,99 €.", True),
+        (
+            RINSE.name,
+            "Enjuage Bucal Dientes y Encías Sens. [1] cuesta 1,99 €.",
+            "«enjuage» por «enjuague»",
+        ),
+        (
+            "Cereales rellenos de crema Hacendado",
+            "Ceroales rellenos Hacendado [1]: 1,99 €.",
+            "«ceroales» por «cereales»",
+        ),
+        (
+            "Tomate frito Hacendado",
+            "Tomate frito Hacendada [1] cuesta 1,99 €.",
+            "«hacendada» por «hacendado»",
+        ),
     ],
 )
-def test_a_name_the_model_misspells_is_not_shown(sentence: str, ok: bool) -> None:
-    check = Grounder([ProductFacts(1, RINSE)], asked="enjuague bucal").check(sentence)
-    assert check.ok is ok, check.problems
-    if not ok:
-        assert "nombre mal escrito" in " ".join(check.problems)
+def test_a_name_the_model_misspells_is_not_shown(
+    name: str, sentence: str, misspelt: str | None
+) -> None:
+    product = RINSE if name == RINSE.name else _named(name)
+    check = Grounder([ProductFacts(1, product)]).check(sentence)
+    assert check.ok is (misspelt is None), check.problems
+    if misspelt:
+        assert check.problems == [f"[1] con el nombre mal escrito: {misspelt}"]
 
 
 def test_a_name_ending_in_a_full_stop_is_not_the_end_of_a_sentence() -> None:
@@ -295,3 +326,13 @@ def test_a_name_ending_in_a_full_stop_is_not_the_end_of_a_sentence() -> None:
     text = "Tengo Enjuague Bucal Dientes y Encías Sens. [1] a 1,99 €. Con 20 € compras 10."
     shown = [s for piece in text.split(" ") for s in stream.feed(piece + " ")] + stream.finish()
     assert shown[0] == "Tengo Enjuague Bucal Dientes y Encías Sens. [1] a 1,99 €."
+    # a sentence may begin with a citation: it is still a sentence of its own, checked alone
+    fruit = make_product(chain="mercadona", chain_product_id="c", name="Cesta de fruta",
+                         price=Decimal("0.89"))  # fmt: skip
+    stream = StreamingCheck(Grounder([ProductFacts(1, RINSE), ProductFacts(2, fruit)]))
+    text = "El enjuague [1] me gusta. Cuesta 1,99 €. [2] cuesta 0,89 €. "
+    assert stream.feed(text) + stream.finish() == [
+        "El enjuague [1] me gusta.",
+        "Cuesta 1,99 €.",
+        "[2] cuesta 0,89 €.",
+    ]

@@ -230,6 +230,10 @@ def test_names_with_sentence_marks_or_inside_other_names_are_no_claims() -> None
             "(1,99 € cada uno, precio a 01/11/2026): 19,90 €, y te sobran 0,10 €.")  # fmt: skip
     one = [ProductFacts(1, rinse)]
     assert wrong_claims(ClaimChecker(vocabulary([rinse.name])).check(sens, one, "Tengo 20 €")) == []
+    # while a clause that begins with a citation is still a clause of its own
+    two = [*one, ProductFacts(2, lactose_free)]
+    pair = "El Enjuague Bucal [1] cuesta 1,99 €. [2] cuesta 1,89 €."
+    assert wrong_claims(ClaimChecker(vocabulary([rinse.name])).check(pair, two, "enjuague")) == []
     # the shorter name inside the longer one does not leave "sin lactosa" as a claim
     listed = "Tengo Queso Fresco [2], 4,22 €; Queso Fresco sin Lactosa [3], 1,89 €."
     assert wrong_claims(checker.check(listed, context, "queso fresco")) == []

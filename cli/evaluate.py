@@ -134,7 +134,7 @@ def evaluate(
     summary = json.loads(paths["json"].read_text(encoding="utf-8"))["answerers"]
     for name, figures in summary.items():
         right = figures["metrics"]["right"]
-        right_n = round(right.get("sum", right["value"] * right["n"]))
+        right_n = right["count"]
         console.print(
             f"{name:>9}: {share(right_n, right['n'])} right ({right_n} of {right['n']} questions)"
         )

@@ -73,11 +73,13 @@ def _metric(answerer: str, rows: Sequence[dict[str, Any]], key: str) -> dict[str
     else:
         values = [float(r["score"][key]) for r in rows if r["score"].get(key) is not None]
     total = sum(values)
-    return {
+    metric: dict[str, Any] = {
         "value": round(total / len(values), 3) if values else None,
         "n": len(values),
-        "sum": round(total, 3),
     }
+    if all(v in (0.0, 1.0) for v in values):  # a count of answers, not an average of fractions
+        metric["count"] = int(total)
+    return metric
 
 
 def _families(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -204,10 +206,10 @@ def _parts_table(answerers: dict[str, Any]) -> list[str]:
 def _cell(metric: dict[str, Any], key: str) -> str:
     if metric["value"] is None:
         return "-"
-    n, total = metric["n"], metric.get("sum", metric["value"] * metric["n"])
-    if float(total).is_integer():  # a count of answers: "99.8% (404/405)"
-        return f"{share(int(total), n)} ({int(total)}/{n})"
-    return f"{share(total, n)} ({n})"
+    n, count = metric["n"], metric.get("count")
+    if count is not None:  # a count of answers: "99.8% (404/405)"
+        return f"{share(count, n)} ({count}/{n})"
+    return f"{share(metric['value'] * n, n)} ({n})"  # an average, e.g. citation precision
 
 
 def share(part: float, whole: int) -> str:
@@ -220,7 +222,7 @@ def share(part: float, whole: int) -> str:
         text = f"{ratio:.{digits}%}"
         if (float(text[:-1]) in (0.0, 100.0)) == (part in (0, whole)):
             return text
-    return text
+    return "<0.001%" if ratio < 0.5 else ">99.999%"
 
 
 def _meta_line(meta: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.chat_model import Message, Usage
+from evaluation import report
 from evaluation.report import share, write_report
 from evaluation.run import (
     Catalogue,
@@ -75,7 +76,7 @@ async def test_answers_are_scored_failures_recorded_and_a_rerun_resumes(tmp_path
     paths = write_report(tmp_path / "report", "Eval", lines, names, meta, [])
     results = json.loads(paths["json"].read_text())
     right = results["answerers"]["composed"]["metrics"]["right"]
-    assert right == {"value": 1.0, "n": 6, "sum": 6.0}
+    assert right == {"value": 1.0, "n": 6, "count": 6}
     assert "| right answers | " in paths["markdown"].read_text()
     assert "100% (6/6)" in paths["markdown"].read_text()
     page = paths["html"].read_text()
@@ -103,10 +104,10 @@ async def test_a_wrong_claim_is_never_right_and_rescoring_asks_no_model(tmp_path
             "generated": "2026-12-01", "answerers": ["rag", "composed"]}  # fmt: skip
     paths = write_report(tmp_path / "report", "Eval", again, ["rag", "composed"], meta, [])
     figures = json.loads(paths["json"].read_text())["answerers"]
-    assert figures["rag"]["metrics"]["wrong_claim"] == {"value": 1.0, "n": 2, "sum": 2.0}
-    assert figures["composed"]["metrics"]["wrong_claim"] == {"value": 0.0, "n": 2, "sum": 0.0}
+    assert figures["rag"]["metrics"]["wrong_claim"] == {"value": 1.0, "n": 2, "count": 2}
+    assert figures["composed"]["metrics"]["wrong_claim"] == {"value": 0.0, "n": 2, "count": 0}
     # composed answers are right, but none of them is a model's own text
-    assert figures["composed"]["metrics"]["own_text"] == {"value": 0.0, "n": 2, "sum": 0.0}
+    assert figures["composed"]["metrics"]["own_text"] == {"value": 0.0, "n": 2, "count": 0}
     assert "| answers with a wrong claim (independent check) | 100% (2/2) | 0% (0/2) |" in (
         paths["markdown"].read_text()
     )
@@ -119,3 +120,14 @@ async def test_a_wrong_claim_is_never_right_and_rescoring_asks_no_model(tmp_path
 )  # fmt: skip
 def test_a_share_reads_all_or_none_only_when_it_is(part: int, whole: int, shown: str) -> None:
     assert share(part, whole) == shown
+
+
+def test_an_average_is_never_shown_as_a_count_of_answers() -> None:
+    """Citation precision 0.5 in two answers is an average, not "1 of 2 answers right"."""
+    rows = [{"score": {"citation_precision": 0.5}}, {"score": {"citation_precision": 0.5}}]
+    metric = report._metric("rag", rows, "citation_precision")
+    assert "count" not in metric
+    assert report._cell(metric, "citation_precision") == "50% (2)"
+    counted = report._metric("rag", [{"score": {"right": True}}] * 2, "right")
+    assert report._cell(counted, "right") == "100% (2/2)"
+    assert share(404.9999, 405) == ">99.999%"  # a fraction never reads as all

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from finetune.base_model import load_base
 from finetune.config import load_config
-from finetune.trainer import LoraTrainer
+from finetune.trainer import LoraTrainer, TrainResult, attach_lora, check_gradients
 from tests.finetune.tiny import EXAMPLES, build_tiny_gemma
 
 torch = pytest.importorskip("torch", reason="the train extra is not installed")
@@ -20,7 +22,7 @@ pytest.importorskip("peft", reason="the train extra is not installed")
 ALL_LINEAR = "[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]"
 
 
-def _train(tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
+def _train(tmp_path: Path, **overrides: object) -> tuple[TrainResult, list[float], dict[str, Any]]:
     values = {"batch_size": 4, "lr": 5e-3, "warmup_steps": 2, "max_steps": 40, "eval_every": 12,
               "eval_examples": 2, "checkpoint_every": 100, "threads": 2, "rank": 16,
               "alpha": 32, "targets": ALL_LINEAR}  # fmt: skip
@@ -49,8 +51,24 @@ def test_qlora_is_chosen_on_a_cuda_gpu_and_learns(tmp_path: Path) -> None:
     pytest.importorskip("bitsandbytes", reason="the qlora extra is not installed")
     result, losses, metrics = _train(tmp_path)  # quantization and dtype: auto
     assert (result.device, result.quantization) == ("cuda", "nf4")
-    if torch.cuda.is_bf16_supported():
-        assert result.dtype == "bfloat16"
-        assert metrics["precision"]["reason"].startswith("auto: ")
+    assert result.dtype == ("bfloat16" if torch.cuda.is_bf16_supported() else "float32")
+    assert metrics["precision"]["reason"].startswith("auto: ")
     assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
     assert (result.adapter_dir / "adapter_model.safetensors").exists()
+
+
+@pytest.mark.gpu
+def test_on_cuda_an_eval_mode_forward_leaves_the_4bit_gradients_alone(tmp_path: Path) -> None:
+    """The trap of ARCHITECTURE.md is the CPU's (bitsandbytes repacks weights for CPU
+    inference); on CUDA the LoRA weights still get gradients. The trainer checks either way."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this machine")
+    pytest.importorskip("bitsandbytes", reason="the qlora extra is not installed")
+    model, tokenizer = load_base(build_tiny_gemma(tmp_path / "tiny"), "bfloat16", "nf4")
+    ids = torch.tensor([tokenizer("El precio de la leche es").input_ids], device="cuda")
+    model.eval()
+    with torch.no_grad():
+        model(input_ids=ids)
+    wrapped = attach_lora(model, load_config())
+    wrapped(input_ids=ids, labels=ids).loss.backward()
+    check_gradients([p for p in wrapped.parameters() if p.requires_grad])  # raises if trapped

@@ -12,6 +12,8 @@ adapter's `config.yaml` says which format it was trained on (`prompt:`; absent: 
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -20,6 +22,8 @@ import yaml
 
 from app.chat_model import Message
 from app.facts import ProductFacts
+
+log = logging.getLogger(__name__)
 
 RULES = (
     "Eres SuperSmart, un asistente que responde sobre productos de supermercados españoles. "
@@ -83,7 +87,21 @@ def adapter_prompt_format(adapter: Path | None) -> PromptFormat:
     config = adapter.parent / "config.yaml"
     try:
         values = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        _without_config(config)
+        return "products"
     except (OSError, yaml.YAMLError):
         return "products"
     wanted = values.get("prompt", "products") if isinstance(values, dict) else "products"
     return wanted if wanted in PROMPT_FORMATS else "products"
+
+
+@functools.cache
+def _without_config(config: Path) -> None:
+    """Once per path: a GGUF copied without its config is read in the first adapters' format,
+    and a `draft` adapter asked that way answers badly (every reply replaced by the data's)."""
+    log.warning(
+        "No %s: the adapter beside it is read as a `products` adapter. If it was trained on "
+        "the `draft` prompt (every adapter since issue #16), copy its config.yaml with its GGUF.",
+        config,
+    )

@@ -31,6 +31,17 @@ def test_the_adapters_config_says_which_prompt_it_reads(
     assert adapter_prompt_format(gguf) == expected
 
 
+def test_a_gguf_without_its_config_is_read_as_products_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gguf = tmp_path / "copied" / "adapter.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")
+    assert [adapter_prompt_format(gguf) for _ in range(3)] == ["products"] * 3
+    warned = [r.getMessage() for r in caplog.records if "config.yaml" in r.getMessage()]
+    assert len(warned) == 1 and str(gguf.parent / "config.yaml") in warned[0]
+
+
 def test_the_bare_model_reads_products() -> None:
     assert adapter_prompt_format(None) == "products"
 

@@ -88,15 +88,19 @@ class Grounder:
         instructions: str = "",
         asked: str = "",
         days: Sequence[str] = (),
+        catalogue: Iterable[str] = (),
     ) -> None:
         """`asked`: the words the question searched for ("turron wasabi hacendado"): said of a
         product that lacks them, they sell what nobody sells. `days`: dates an answer may name
         besides the data's own (the start of the period asked, "desde octubre": the price in
-        force that day; which price that is, `compose.disagreement` checks)."""
+        force that day; which price that is, `compose.disagreement` checks). `catalogue`: the
+        search terms of every product name in the catalogue; said of a product whose name
+        lacks them, they name another product ("Tiras wraps [1]" for "Tortillas wraps")."""
         self._facts = {f.ref: f for f in facts}
         self._days = set(days)
         self._asked = set(search_terms(asked))
         self._name_words = {w for f in facts for w in search_terms(f.product.name)}
+        self._catalogue = frozenset(catalogue) - _ANSWER_WORDS
         self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
         self._chains = {fold(chain_name(f.product.chain)) for f in facts}
         self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]
@@ -229,7 +233,11 @@ class Grounder:
         own = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path,
                                          chain_name(p.chain)])))  # fmt: skip
         words = search_terms(_REF.sub(" ", said))[-8:]
-        foreign = [w for w in words if w not in own and w in self._name_words | self._asked]
+        foreign = [
+            w
+            for w in words
+            if w not in own and (w in self._name_words or w in self._asked or w in self._catalogue)
+        ]
         if foreign:
             return [f"[{ref}] no se llama así: {', '.join(foreign)} no está en su nombre"]
         misspelt = _misspelt(said, p.name, own | self._name_words | self._asked)
@@ -270,6 +278,17 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{3,}", text)}
 
 
+# Words an answer says around a name that some product's name also holds ("Cesta", "Pack",
+# "Precio justo"): never read as naming another product.
+_ANSWER_WORDS = frozenset(
+    search_terms(
+        "precio precios cuesta cuestan sale salen tengo tenemos hay vende venden comprar compra "
+        "barato barata baratos baratas economico mejor menos mas oferta producto productos "
+        "supermercado cadena envase paquete unidad unidades kilo kilos litro litros euro euros "
+        "bolsa botella lata brick caja pack tarro bote gramos total sobran puedes alternativa "
+        "parecido opcion encuentro sigue siguen ahora antes desde hoy dia"
+    )
+)
 _SPELLING = 80  # rapidfuzz ratio from which a word not in the data reads as a name misspelt
 
 

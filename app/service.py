@@ -169,7 +169,10 @@ class ChatService:
                 rules = DRAFT_RULES
                 messages = build_draft_messages(question, compose.compose(query, facts, now))
             days = compose.period_days(query, now)
-            check = StreamingCheck(Grounder(facts, instructions=rules, asked=asked, days=days))
+            grounder = Grounder(
+                facts, rules, asked, days, catalogue=self._retriever.index().name_words
+            )
+            check = StreamingCheck(grounder)
             # Shown only once it agrees with the data (cites what the data points to; a
             # history's direction is known at the end): a wrong first sentence never streams.
             hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents

@@ -11,6 +11,7 @@ atomically, so readers never see a half-written index.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from retrieval.embedder import Vectors
 from retrieval.filters import FilterColumns
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
+from storage.codec import search_terms
 
 CURRENT = "CURRENT"
 
@@ -156,6 +158,16 @@ class LoadedIndex:
     lexical: LexicalIndex
     passages_of: dict[str, list[int]]
     columns: FilterColumns
+
+    @functools.cached_property
+    def name_words(self) -> frozenset[str]:
+        """Every search term of the catalogue's product names and brands: a word the answer
+        says of a product that is another product's word ("Tiras" for "Tortillas wraps")."""
+        return frozenset(
+            term
+            for p in self.products.values()
+            for term in search_terms(f"{p.name} {p.brand or ''}")
+        )
 
     @classmethod
     def load(cls, root: Path, embedder_name: str, metric: str) -> LoadedIndex:

@@ -13,6 +13,7 @@ from app.facts import ProductFacts
 from app.grounding import Grounder, StreamingCheck
 from app.prompt import RULES
 from core.allergens import Allergen, AllergenInfo
+from storage.codec import search_terms
 from tests.factories import make_price, make_product
 
 OIL = make_product()  # 8,95 €, 1 l, 8,95 €/l, EAN 8480000042411, free of gluten per label
@@ -336,3 +337,20 @@ def test_a_name_ending_in_a_full_stop_is_not_the_end_of_a_sentence() -> None:
         "Cuesta 1,99 €.",
         "[2] cuesta 0,89 €.",
     ]
+
+
+def test_a_word_of_another_catalogue_name_said_of_a_product_fails() -> None:
+    """Found on the real development set: "Tiras wraps Old El Paso [1]" for the Tortillas
+    wraps, verified because "tiras" was in no name in context; the catalogue's names know it."""
+    wraps = make_product(chain="dia", chain_product_id="w", brand="Old El Paso",
+                         name="Tortillas wraps Old El Paso", price=Decimal("3.39"))  # fmt: skip
+    catalogue = search_terms("Tiras de pollo Hacendado Cesta de fruta Pack ahorro Precio justo")
+    grounder = Grounder([ProductFacts(1, wraps)], catalogue=catalogue)
+    wrong = grounder.check("Tiras wraps Old El Paso [1] cuesta 3,39 €.")
+    assert wrong.problems == ["[1] no se llama así: tira no está en su nombre"]
+    for said in [  # its own name, and answer words some product's name also holds
+        "Tortillas wraps Old El Paso [1] cuesta 3,39 €.",
+        "El precio más barato es el de Tortillas wraps Old El Paso [1]: 3,39 €.",
+        "Te sale en pack: Tortillas wraps Old El Paso [1] cuesta 3,39 €.",
+    ]:
+        assert grounder.check(said).ok, (said, grounder.check(said).problems)

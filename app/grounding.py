@@ -100,7 +100,9 @@ class Grounder:
         self._days = set(days)
         self._asked = set(search_terms(asked))
         self._name_words = {w for f in facts for w in search_terms(f.product.name)}
-        self._catalogue = frozenset(catalogue) - _ANSWER_WORDS
+        # words of 4 letters or more: the catalogue's names also hold "es", "le", "que"
+        self._catalogue = frozenset(w for w in catalogue if len(w) >= 4 and w.isalpha())
+        self._catalogue -= _ANSWER_WORDS
         self._brands = {fold(f.product.brand) for f in facts if f.product.brand}
         self._chains = {fold(chain_name(f.product.chain)) for f in facts}
         self._instructions = [_words(s) for s in _BOUNDARY.split(fold(instructions)) if s]

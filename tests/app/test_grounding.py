@@ -344,7 +344,8 @@ def test_a_word_of_another_catalogue_name_said_of_a_product_fails() -> None:
     wraps, verified because "tiras" was in no name in context; the catalogue's names know it."""
     wraps = make_product(chain="dia", chain_product_id="w", brand="Old El Paso",
                          name="Tortillas wraps Old El Paso", price=Decimal("3.39"))  # fmt: skip
-    catalogue = search_terms("Tiras de pollo Hacendado Cesta de fruta Pack ahorro Precio justo")
+    catalogue = search_terms("Tiras de pollo Hacendado Cesta de fruta Pack ahorro Precio justo "
+                             "Le Petit Es Lo Que Hay")  # fmt: skip
     grounder = Grounder([ProductFacts(1, wraps)], catalogue=catalogue)
     wrong = grounder.check("Tiras wraps Old El Paso [1] cuesta 3,39 €.")
     assert wrong.problems == ["[1] no se llama así: tira no está en su nombre"]
@@ -352,5 +353,6 @@ def test_a_word_of_another_catalogue_name_said_of_a_product_fails() -> None:
         "Tortillas wraps Old El Paso [1] cuesta 3,39 €.",
         "El precio más barato es el de Tortillas wraps Old El Paso [1]: 3,39 €.",
         "Te sale en pack: Tortillas wraps Old El Paso [1] cuesta 3,39 €.",
+        "Lo que más barato sale es Tortillas wraps Old El Paso [1], a 3,39 €.",  # short words
     ]:
         assert grounder.check(said).ok, (said, grounder.check(said).problems)

@@ -27,6 +27,7 @@ COPY core core
 COPY storage storage
 COPY ingestion ingestion
 COPY retrieval retrieval
+COPY chat chat
 COPY app app
 COPY cli cli
 COPY finetune finetune

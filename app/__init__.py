@@ -1,3 +1,2 @@
-"""The FastAPI service and chat page over one ChatService (issue #5).
-
-Not built yet: this package holds nothing until its issue lands."""
+"""The web composition root: the FastAPI app and chat page over `chat`'s service, the
+operator dashboard, API keys and limits, and the wiring of pipeline, bots and adapters."""

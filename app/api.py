@@ -19,15 +19,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.chat_model import ChatModel
 from app.dashboard import pages as dashboard
 from app.limits import BodyLimit
 from app.metrics import Metrics
 from app.routes import admin, chat, openai, ops
-from app.runtime import Runtime, open_runtime
 from app.security import AdminGuard, Guard
+from chat.chat_model import ChatModel
+from chat.runtime import Runtime, open_runtime
 from core.domain import Clock, utcnow
 from core.settings import Settings
+from finetune.registry import AdapterRegistry
 from pipeline.operations import open_operations
 from pipeline.training import AdapterEvaluator, AdapterTrainer
 from retrieval.embedder import Embedder
@@ -54,7 +55,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            runtime = await open_runtime(settings, model=model, embedder=embedder, clock=clock)
+            runtime = await open_runtime(
+                settings, model=model, embedder=embedder, clock=clock,
+                adapter=AdapterRegistry.of(settings).current,
+            )  # fmt: skip
             stack.push_async_callback(runtime.close)
             app.state.runtime = runtime
             app.state.ops = await open_operations(

@@ -10,11 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.security import AdminClosedError, AuthError, RateLimitedError
 from core.errors import (
+    AdminClosedError,
+    AuthError,
     ConfigurationError,
+    ForbiddenError,
     InputError,
+    MalformedRequestError,
     NotFoundError,
+    RateLimitedError,
     RunInProgressError,
     ServiceBusyError,
     StoreUnavailableError,
@@ -26,9 +30,11 @@ log = logging.getLogger(__name__)
 _STATUS: tuple[tuple[type[SuperSmartError], int, str], ...] = (
     (AuthError, 401, "unauthorized"),
     (AdminClosedError, 403, "admin_closed"),
+    (ForbiddenError, 403, "forbidden"),
     (RunInProgressError, 409, "run_in_progress"),
     (RateLimitedError, 429, "rate_limited"),
     (ServiceBusyError, 503, "busy"),
+    (MalformedRequestError, 400, "invalid_request"),
     (InputError, 422, "invalid_request"),
     (NotFoundError, 404, "not_found"),
     (StoreUnavailableError, 503, "store_unavailable"),

@@ -9,54 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
-import time
-from collections import OrderedDict
 
 from fastapi import Request
 
-from core.errors import SuperSmartError
+from chat.ratelimit import RateLimiter
+from core.errors import AdminClosedError, AuthError
 from core.settings import ApiSettings
-
-
-class AuthError(SuperSmartError):
-    """Missing or wrong API key (HTTP 401)."""
-
-
-class RateLimitedError(SuperSmartError):
-    """Too many requests from one client (HTTP 429)."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class RateLimiter:
-    """Token bucket per client: `per_minute` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
-        self._rate = per_minute / 60.0
-        self._capacity = float(per_minute)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._max_clients = max_clients
-
-    def take(self, client: str, now: float | None = None) -> None:
-        if self._capacity == 0:
-            return
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.pop(client, (self._capacity, now))
-        tokens = min(self._capacity, tokens + (now - last) * self._rate)
-        if tokens < 1:
-            self._buckets[client] = (tokens, now)
-            wait = math.ceil((1 - tokens) / self._rate)
-            raise RateLimitedError(
-                f"Too many requests: the limit is {int(self._capacity)} a minute. "
-                f"Retry in {wait} s.",
-                retry_after_s=wait,
-            )
-        self._buckets[client] = (tokens - 1, now)
-        while len(self._buckets) > self._max_clients:  # bounded memory: forget the idlest
-            self._buckets.popitem(last=False)
 
 
 class Guard:
@@ -126,7 +84,3 @@ class AdminGuard:
             )
         if not self.allowed(request):
             raise AuthError("An admin key is required: send `X-Admin-Key` or log in at /admin.")
-
-
-class AdminClosedError(SuperSmartError):
-    """The admin routes are off because no admin key is configured (HTTP 403)."""

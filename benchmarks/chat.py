@@ -34,7 +34,6 @@ if __package__ in (None, ""):  # run as `python benchmarks/chat.py`
 
 import httpx
 
-from app.chat_model import ChatModel, Message, Usage
 from benchmarks.common import (
     bench_settings,
     machine,
@@ -43,6 +42,7 @@ from benchmarks.common import (
     sample_catalogue,
     write_results,
 )
+from chat.chat_model import ChatModel, Message, Usage
 from core.settings import Settings
 
 QUESTIONS = [
@@ -59,7 +59,7 @@ QUESTIONS = [
 
 async def prompts_for(settings: Settings) -> list[list[Any]]:
     """The messages /chat sends the model for each question (same retrieval, same prompt)."""
-    from app.runtime import open_runtime
+    from chat.runtime import open_runtime
     from tests.fakes.chat_model import ScriptedChatModel
 
     recorder = ScriptedChatModel(default="")
@@ -76,9 +76,10 @@ async def prompts_for(settings: Settings) -> list[list[Any]]:
 def load_model(settings: Settings) -> ChatModel:
     """The model and adapter the service loads (an adapter adds its own cost to every token),
     warmed up as the service's first request warms it."""
-    from app.runtime import create_chat_model
+    from chat.runtime import create_chat_model
+    from finetune.registry import AdapterRegistry
 
-    model = create_chat_model(settings)
+    model = create_chat_model(settings, AdapterRegistry.of(settings).current)
     if model is None:
         raise SystemExit("The chat benchmark needs a model: unset SUPERSMART_MODEL__BACKEND.")
     list(model.stream([Message("user", "Hola")], 8, Usage()))

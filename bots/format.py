@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from app.facts import ProductFacts, day, money, reference
-from app.service import ChatAnswer
 from bots.relay import CHAINS
+from chat.facts import ProductFacts, day, money, reference
+from chat.service import ChatAnswer
 
 TELEGRAM_LIMIT = 4096
 WHATSAPP_LIMIT = 4096

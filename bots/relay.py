@@ -15,9 +15,9 @@ import asyncio
 import logging
 from collections import OrderedDict
 
-from app.security import RateLimitedError, RateLimiter
-from app.service import ChatAnswer, ChatService
-from core.errors import InputError, ServiceBusyError
+from chat.ratelimit import RateLimiter
+from chat.service import ChatAnswer, ChatService
+from core.errors import InputError, RateLimitedError, ServiceBusyError
 from retrieval.query import understand
 from storage.conversations import ConversationStore
 

@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bots.format import telegram_messages
 from bots.relay import CHAINS, SORRY, ChatRelay, polite
 from core.errors import ConfigurationError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from chat.runtime import AdapterSource
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,13 @@ def _token(settings: Settings) -> str:
     return token.get_secret_value().strip()
 
 
-def build_bot(settings: Settings, relay: ChatRelay | None = None) -> Any:
+def build_bot(
+    settings: Settings,
+    relay: ChatRelay | None = None,
+    adapter: AdapterSource | None = None,
+) -> Any:
     """The Application with its handlers; without `relay`, `run_polling()` opens the chat
-    runtime when it starts (and closes it when it stops)."""
+    runtime when it starts, with `adapter` in service (and closes it when it stops)."""
     from telegram import Update
     from telegram.ext import (
         AIORateLimiter,
@@ -59,9 +66,9 @@ def build_bot(settings: Settings, relay: ChatRelay | None = None) -> Any:
 
     async def started(application: Any) -> None:  # run_polling() only
         if "relay" not in application.bot_data:
-            from app.runtime import open_runtime
+            from chat.runtime import open_runtime
 
-            opened = await open_runtime(settings)
+            opened = await open_runtime(settings, adapter=adapter)
             runtime.append(opened)
             application.bot_data["relay"] = ChatRelay(
                 opened.service, opened.conversations, settings.bots.messages_per_minute

@@ -19,9 +19,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.errors import error_response
 from bots.relay import ChatRelay
-from core.errors import ConfigurationError
+from core.errors import (
+    AuthError,
+    ConfigurationError,
+    ForbiddenError,
+    MalformedRequestError,
+    NotFoundError,
+)
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,11 +89,11 @@ def _bots(request: Request) -> Bots:
 async def telegram_update(request: Request) -> Response:
     bots = _bots(request)
     if bots.telegram is None:
-        return error_response(404, "not_found", "Telegram webhook mode is not configured.")
+        raise NotFoundError("Telegram webhook mode is not configured.")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not hmac.compare_digest(given.encode(), bots.telegram_secret.encode()):
         log.warning("Telegram webhook post with a wrong secret token from %s", request.client)
-        return error_response(401, "unauthorized", "Wrong or missing secret token.")
+        raise AuthError("Wrong or missing secret token.")
     from telegram import Update
 
     update = Update.de_json(await request.json(), bots.telegram.bot)
@@ -105,10 +110,10 @@ async def whatsapp_handshake(
 ) -> Response:
     channel = _bots(request).whatsapp
     if channel is None:
-        return error_response(404, "not_found", "WhatsApp is not configured.")
+        raise NotFoundError("WhatsApp is not configured.")
     if mode == "subscribe" and hmac.compare_digest(token.encode(), channel.verify_token.encode()):
         return PlainTextResponse(challenge)
-    return error_response(403, "forbidden", "Wrong verify token.")
+    raise ForbiddenError("Wrong verify token.")
 
 
 @router.post("/whatsapp/webhook", include_in_schema=False)
@@ -117,15 +122,15 @@ async def whatsapp_update(request: Request) -> Response:
 
     channel = _bots(request).whatsapp
     if channel is None:
-        return error_response(404, "not_found", "WhatsApp is not configured.")
+        raise NotFoundError("WhatsApp is not configured.")
     body = await request.body()
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature or not webhook_updates_validator(channel.app_secret, body, signature):
         log.warning("WhatsApp webhook post with a wrong signature from %s", request.client)
-        return error_response(401, "unauthorized", "Wrong or missing X-Hub-Signature-256.")
+        raise AuthError("Wrong or missing X-Hub-Signature-256.")
     try:
         payload = json.loads(body)
-    except json.JSONDecodeError:
-        return error_response(400, "invalid_request", "The body is not JSON.")
+    except json.JSONDecodeError as exc:
+        raise MalformedRequestError("The body is not JSON.") from exc
     channel.take(payload)  # answered in the background: Meta wants its 200 quickly
     return JSONResponse({"ok": True})

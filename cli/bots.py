@@ -13,6 +13,7 @@ app = typer.Typer(help="Chat bots over the same chat service.", no_args_is_help=
 def telegram(ctx: typer.Context) -> None:
     """Answer Telegram messages by long polling until Ctrl-C (no public URL needed)."""
     from bots.telegram import build_bot
+    from finetune.registry import AdapterRegistry
 
     settings = get_settings(ctx)
     with user_errors():
@@ -22,7 +23,7 @@ def telegram(ctx: typer.Context) -> None:
                 "`supersmart serve` (POST /telegram/webhook). Unset it to poll instead."
             )
             raise typer.Exit(1)
-        application = build_bot(settings)
+        application = build_bot(settings, adapter=AdapterRegistry.of(settings).current)
     console.print("Telegram bot polling; Ctrl-C stops it.")
     # Messages sent while the bot was down are answered too: a late answer beats silence.
     application.run_polling(allowed_updates=["message"])

@@ -8,11 +8,12 @@ import asyncio
 import typer
 from rich.table import Table
 
-from app.facts import money, reference
-from app.runtime import open_runtime
-from app.service import ChatAnswer
+from chat.facts import money, reference
+from chat.runtime import open_runtime
+from chat.service import ChatAnswer
 from cli.runtime import console, get_settings, user_errors
 from core.settings import Settings
+from finetune.registry import AdapterRegistry
 
 VERDICTS = {
     "verified": "respuesta del modelo comprobada con los datos",
@@ -68,7 +69,7 @@ def ask(
 
 
 async def answer_questions(settings: Settings, questions: list[str]) -> None:
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, adapter=AdapterRegistry.of(settings).current)
     try:
         console.print(f"[dim]Model: {runtime.service.model_name}[/]")
         for question in questions:

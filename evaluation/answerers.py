@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from app import compose
-from app.chat_model import ChatModel, Message, Usage
-from app.facts import ProductFacts
-from app.service import ChatService, Prepared
+from chat import compose
+from chat.chat_model import ChatModel, Message, Usage
+from chat.facts import ProductFacts
+from chat.service import ChatService, Prepared
 from retrieval.query import Intent
 
 

@@ -1,6 +1,6 @@
 """An answer's claims, checked against the product data by code written apart from the service.
 
-The chat service checks its own model's sentences (`app/grounding.py`); scoring the service with
+The chat service checks its own model's sentences (`chat/grounding.py`); scoring the service with
 that same check would grade it by construction. This checker shares none of its code: it reads
 an answer clause by clause ("." and ";" end a clause), works out which product each claim is
 about (the citation `[n]` nearest before it, else after it, else the one of the clause before),
@@ -34,7 +34,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from app.facts import ProductFacts
+from chat.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
 from storage.codec import fold, stem
 

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.facts import ProductFacts
-from app.grounding import HEDGED
+from chat.facts import ProductFacts
+from chat.grounding import HEDGED
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from evaluation.questions import Question

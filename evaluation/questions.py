@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.facts import money, reference
+from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import Product
 from finetune.dataset import ABSENT, OFF_TOPIC, split_of

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from app.facts import money, reference
+from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import PriceObservation, Product, ReferenceUnit
 from evaluation.questions import INJECTED_PRICE, Gold, Question, QuestionSet

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from app.chat_model import ChatModel
+from chat.chat_model import ChatModel
 from core.domain import ExecutionStatus, utcnow
 from core.errors import NotFoundError
 from core.settings import Settings
@@ -193,19 +193,19 @@ async def evaluate(
     answer line, those of earlier runs included. `adapter`: the LoRA the model answerers use
     (default: the one in service; None: the bare model); `answers_path`: where answers are
     kept (default: `work/answers.jsonl`), e.g. one file per adapter compared."""
-    from app.runtime import open_runtime
+    from chat.runtime import open_runtime
     from finetune.registry import AdapterRegistry
 
     local = eval_settings(settings, work)
     if adapter == "in service":
-        adapter = AdapterRegistry(settings.data_dir / "adapters").current()
+        adapter = AdapterRegistry.of(settings).current()
     switch = AdapterSwitch(adapter)
     needs_model = any(n not in MODEL_FREE for n in names)
     if model is None and not needs_model:
         data_only = local.model.model_copy(update={"backend": "data-only"})
         local = local.model_copy(update={"model": data_only})
     if model is None and needs_model and settings.model.backend != "data-only":
-        from app.llama_model import LlamaCppChatModel, ensure_model_file
+        from chat.llama_model import LlamaCppChatModel, ensure_model_file
 
         ensure_model_file(settings)  # the packaged model, assembled in the user's data dir once
         model = LlamaCppChatModel(local, adapter=switch)
@@ -269,7 +269,7 @@ async def _one(answerer: Answerer, question: Question, checker: ClaimChecker) ->
 
 
 def _context_line(f: Any) -> str:
-    from app.facts import money
+    from chat.facts import money
 
     p = f.product
     return f"[{f.ref}] {p.name} | {p.chain} | {money(p.price)} | {p.id}"
@@ -298,7 +298,7 @@ async def rescore(settings: Settings, questions: QuestionSet, work: Path) -> lis
     """Score the recorded answers again with today's scorer, asking no model: each answer's
     context is rebuilt from the evaluation store by the product ids it recorded. For a change to
     the scoring (the independent claim checker) without hours of generation."""
-    from app.facts import ProductFacts
+    from chat.facts import ProductFacts
     from retrieval.build import all_products
     from storage.factory import create_store
 

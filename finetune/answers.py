@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from app.compose import UNIT_NAMES
-from app.facts import ProductFacts, chain_name, day, money, reference, size
+from chat.compose import UNIT_NAMES
+from chat.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 
 

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from app.llama_model import ensure_model_file
+from chat.llama_model import ensure_model_file
 from core.errors import ConfigurationError
 from core.settings import Settings
 

@@ -39,7 +39,7 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(50, ge=1)
     eval_examples: int = Field(48, ge=1)
     checkpoint_every: int = Field(25, ge=1)
-    # what the adapter reads (`app/prompt.py`): the composed answer to phrase, or numbered products
+    # what the adapter reads (`chat/prompt.py`): the composed answer to phrase, or numbered products
     prompt: Literal["draft", "products"] = "draft"
 
     def digest(self) -> str:

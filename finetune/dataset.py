@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app import compose
-from app.chat_model import Message
-from app.compose import REFUSAL
-from app.facts import ProductFacts, chain_name
-from app.grounding import Grounder, StreamingCheck
-from app.prompt import (
+from chat import compose
+from chat.chat_model import Message
+from chat.compose import REFUSAL
+from chat.facts import ProductFacts, chain_name
+from chat.grounding import Grounder, StreamingCheck
+from chat.prompt import (
     DRAFT_HEADER,
     DRAFT_RULES,
     RULES,
@@ -33,7 +33,7 @@ from app.prompt import (
     build_draft_messages,
     build_messages,
 )
-from app.service import ChatService, Prepared
+from chat.service import ChatService, Prepared
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import Clock, Product, utcnow
 from finetune import answers, phrasing
@@ -171,7 +171,7 @@ class DatasetBuilder:
         prompt: PromptFormat = "products",
         clock: Clock = utcnow,
     ) -> None:
-        """`prompt`: the format the adapter will read (`app/prompt.py`); in `draft` the gold
+        """`prompt`: the format the adapter will read (`chat/prompt.py`); in `draft` the gold
         reply phrases the composed answer (`finetune/phrasing.py`)."""
         self._service = service
         self._rng = random.Random(seed)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.chat_model import ChatModel, Usage
-from app.facts import ProductFacts, money, reference, size
+from chat.chat_model import ChatModel, Usage
+from chat.facts import ProductFacts, money, reference, size
 from finetune.dataset import Example, ungrounded
 from storage.codec import fold
 
@@ -156,7 +156,7 @@ def markdown(reports: Sequence[EvalReport], title: str, worst: int = 6) -> str:
 
 def answer_model(settings: Any, lora: Path | None) -> ChatModel:
     """The serving model with exactly this adapter (or none), as the service would run it."""
-    from app.llama_model import LlamaCppChatModel
+    from chat.llama_model import LlamaCppChatModel
 
     fixed = settings.model_copy(
         update={

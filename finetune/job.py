@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.runtime import open_runtime
+from chat.runtime import open_runtime
 from core.settings import Settings
 from finetune.base_model import ensure_checkpoint
 from finetune.config import TrainConfig

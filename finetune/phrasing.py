@@ -1,7 +1,7 @@
-"""Gold replies for the `draft` prompt (`app/prompt.py`): what the model should say, given the
+"""Gold replies for the `draft` prompt (`chat/prompt.py`): what the model should say, given the
 question and the answer composed from the data.
 
-The data has decided the content (`app.compose.leads`: which product, which figure, which
+The data has decided the content (`chat.compose.leads`: which product, which figure, which
 direction); the reply says it in one or two short sentences instead of the composed list:
 the product asked for and its price (per kg / l when asked), the cheapest with the one after
 it, the price story of the product asked about, "No encuentro" when the data has not got it.
@@ -15,8 +15,8 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from app import compose
-from app.facts import ProductFacts, chain_name, day, money
+from chat import compose
+from chat.facts import ProductFacts, chain_name, day, money
 from finetune import answers
 from retrieval.query import Intent, Query
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.domain import utcnow
 from core.errors import InputError, NotFoundError
+from core.settings import Settings
 
 SHIPPED = files("finetune") / "adapters" / "default"
 NONE = "none"
@@ -66,6 +67,11 @@ def ship(version: AdapterVersion, target: Path) -> list[Path]:
 class AdapterRegistry:
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    @classmethod
+    def of(cls, settings: Settings) -> AdapterRegistry:
+        """The registry of the user's data directory (`<data_dir>/adapters`)."""
+        return cls(settings.data_dir / "adapters")
 
     def versions(self) -> list[AdapterVersion]:
         if not self.root.is_dir():

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.chat_model import Message
-from app.llama_model import merge_system
+from chat.chat_model import Message
+from chat.llama_model import merge_system
 
 USER = "<start_of_turn>user\n"
 MODEL = "<start_of_turn>model\n"

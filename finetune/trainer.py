@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from app.chat_model import Message
+from chat.chat_model import Message
 from core.errors import TrainingError
 from finetune.base_model import load_base, resolve_quantization
 from finetune.config import TrainConfig

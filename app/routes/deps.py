@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from app.metrics import Metrics
-from app.runtime import Runtime
 from app.schemas import ErrorResponse
-from app.service import ChatService
+from chat.runtime import Runtime
+from chat.service import ChatService
 
 
 def runtime(request: Request) -> Runtime:

@@ -16,11 +16,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.chat_model import Message
 from app.metrics import Metrics
 from app.routes.deps import ERRORS, AppMetrics, Client, Service
 from app.schemas import ChatCompletionRequest, ChatResponse
-from app.service import ChatEvent, Delta, Done
+from chat.chat_model import Message
+from chat.service import ChatEvent, Delta, Done
 from core.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.api import create_app
-from app.chat_model import ChatModel
+from chat.chat_model import ChatModel
 from core.settings import Settings
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.compose import ALLERGEN_DISCLAIMER, REFUSAL
+from chat.compose import ALLERGEN_DISCLAIMER, REFUSAL
 from ingestion.sample import SAMPLE_CATALOGUE
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from app.compose import REFUSAL, compose, disagreement
-from app.facts import ProductFacts
-from app.grounding import Grounder
+from chat.compose import REFUSAL, compose, disagreement
+from chat.facts import ProductFacts
+from chat.grounding import Grounder
 from retrieval.query import understand
 from tests.factories import day, make_price, make_product
 

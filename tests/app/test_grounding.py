@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app.compose import describe
-from app.facts import ProductFacts
-from app.grounding import Grounder, StreamingCheck
-from app.prompt import RULES
+from chat.compose import describe
+from chat.facts import ProductFacts
+from chat.grounding import Grounder, StreamingCheck
+from chat.prompt import RULES
 from core.allergens import Allergen, AllergenInfo
 from storage.codec import search_terms
 from tests.factories import make_price, make_product

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.prompt import DRAFT_RULES, adapter_prompt_format, build_draft_messages
+from chat.prompt import DRAFT_RULES, adapter_prompt_format, build_draft_messages
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.llama_model import PACKAGED_MODEL
+from chat.llama_model import PACKAGED_MODEL
 from tests.app.conftest import chat_settings, serve
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make setup)")

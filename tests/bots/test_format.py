@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from app.chat_model import Usage
-from app.facts import ProductFacts
-from app.service import ChatAnswer, Grounding
 from bots.format import telegram_escape, telegram_messages, whatsapp_messages
+from chat.chat_model import Usage
+from chat.facts import ProductFacts
+from chat.service import ChatAnswer, Grounding
 from tests.factories import make_product
 
 OIL = make_product(name="Aceite (1 l) Hacendado_virgen", price=Decimal("8.95"))

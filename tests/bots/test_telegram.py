@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from app.facts import money
-from app.runtime import Runtime, open_runtime
 from bots.relay import SORRY, ChatRelay
 from bots.telegram import WELCOME, build_bot
+from chat.facts import money
+from chat.runtime import Runtime, open_runtime
 from core.errors import ConfigurationError
 from tests.app.conftest import chat_settings
 from tests.fakes.chat_model import ScriptedChatModel

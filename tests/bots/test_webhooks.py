@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.runtime import open_runtime
 from bots.webhooks import start_bots
 from bots.whatsapp import TEXT_ONLY
+from chat.runtime import open_runtime
 from core.errors import ConfigurationError
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel

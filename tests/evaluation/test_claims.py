@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.facts import ProductFacts
+from chat.facts import ProductFacts
 from core.allergens import Allergen, AllergenInfo
 from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from tests.factories import day, make_price, make_product

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.facts import ProductFacts
+from chat.facts import ProductFacts
 from core.allergens import Allergen, AllergenInfo
 from evaluation.metrics import is_spanish, score
 from evaluation.questions import INJECTED_PRICE, Gold, Question

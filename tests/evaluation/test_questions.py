@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.facts import money, reference
+from chat.facts import money, reference
 from core.domain import Product
 from evaluation.questions import FAMILIES, INJECTION, QuestionSet, generate
 from evaluation.run import SHARED_DATA, sample_catalogue, shared_catalogue

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.chat_model import Message, Usage
+from chat.chat_model import Message, Usage
 from evaluation import report
 from evaluation.report import share, write_report
 from evaluation.run import (

@@ -13,8 +13,8 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 
-from app.chat_model import Message, Usage
-from app.prompt import PromptFormat
+from chat.chat_model import Message, Usage
+from chat.prompt import PromptFormat
 
 _LINE = re.compile(r"^\[(\d+)\] (.*?) \| .*? \| (\d+,\d{2} €)", re.M)
 

@@ -8,9 +8,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from app.compose import compose, disagreement
-from app.prompt import DRAFT_RULES
-from app.runtime import open_runtime
+from chat.compose import compose, disagreement
+from chat.prompt import DRAFT_RULES
+from chat.runtime import open_runtime
 from core.domain import utcnow
 from finetune.dataset import FAMILIES, DatasetBuilder, data_hash, ungrounded, write_jsonl
 from retrieval.build import all_products

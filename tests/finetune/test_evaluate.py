@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.chat_model import Message
-from app.facts import ProductFacts
+from chat.chat_model import Message
+from chat.facts import ProductFacts
 from finetune.dataset import Example
 from finetune.evaluate import EvalReport, Scored, markdown, score
 from tests.factories import make_product

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from app.compose import REFUSAL, disagreement
-from app.facts import ProductFacts
-from app.prompt import DRAFT_RULES
+from chat.compose import REFUSAL, disagreement
+from chat.facts import ProductFacts
+from chat.prompt import DRAFT_RULES
 from finetune.dataset import ungrounded
 from finetune.phrasing import reply
 from retrieval.query import understand

@@ -86,8 +86,8 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert "[" in tuned  # it learned to cite
 
     # Promoted in the registry, the service's model picks it up without a restart.
-    from app.chat_model import Message, Usage
-    from app.llama_model import LlamaCppChatModel
+    from chat.chat_model import Message, Usage
+    from chat.llama_model import LlamaCppChatModel
     from finetune.registry import AdapterRegistry
 
     registry = AdapterRegistry(tmp_path / "adapters")

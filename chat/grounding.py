@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from app.facts import ProductFacts, chain_name
+from chat.facts import ProductFacts, chain_name
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
 from storage.codec import fold, search_terms

@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app import compose
-from app.chat_model import Message, Usage
-from app.facts import ProductFacts
-from app.gate import ModelGate
-from app.grounding import Grounder, StreamingCheck
-from app.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
+from chat import compose
+from chat.chat_model import Message, Usage
+from chat.facts import ProductFacts
+from chat.gate import ModelGate
+from chat.grounding import Grounder, StreamingCheck
+from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from app.chat_model import ChatModel
-from app.gate import ModelGate
-from app.service import ChatService
+from chat.chat_model import ChatModel
+from chat.gate import ModelGate
+from chat.service import ChatService
 from core.domain import Clock, utcnow
 from core.errors import NotFoundError
 from core.settings import Settings
@@ -40,17 +42,22 @@ class Runtime:
         await self.store.close()
 
 
-def create_chat_model(settings: Settings) -> ChatModel | None:
-    """The configured model, loaded (None in data-only mode)."""
+# Which adapter file is in service, asked before each answer (a promotion or rollback takes
+# effect without a restart). The adapter registry (`finetune.registry`) provides it; the
+# composition roots (the app, the CLI) pass it in, so the chat library never imports training.
+AdapterSource = Callable[[], Path | None]
+
+
+def create_chat_model(settings: Settings, adapter: AdapterSource | None = None) -> ChatModel | None:
+    """The configured model, loaded (None in data-only mode); with `adapter`, the adapter in
+    service on top (unless `model.use_adapter` is off)."""
     if settings.model.backend == "data-only":
         return None
-    from app.llama_model import LlamaCppChatModel
-    from finetune.registry import AdapterRegistry
+    from chat.llama_model import LlamaCppChatModel
 
-    if not settings.model.use_adapter:
+    if not settings.model.use_adapter or adapter is None:
         return LlamaCppChatModel(settings)
-    registry = AdapterRegistry(settings.data_dir / "adapters")
-    return LlamaCppChatModel(settings, adapter=registry.current)
+    return LlamaCppChatModel(settings, adapter=adapter)
 
 
 def _warm(retriever: Retriever) -> None:
@@ -67,9 +74,10 @@ async def open_runtime(
     model: ChatModel | None = None,
     embedder: Embedder | None = None,
     clock: Clock = utcnow,
+    adapter: AdapterSource | None = None,
 ) -> Runtime:
     """Open everything; `model`/`embedder`/`clock` replace the configured ones (tests,
-    benchmarks)."""
+    benchmarks); `adapter` says which adapter the configured model answers with."""
     store = create_store(settings)
     await store.initialize()
     conversations = create_conversation_store(settings)
@@ -78,7 +86,7 @@ async def open_runtime(
         embedder = embedder or create_embedder(settings.retrieval)
         retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
         if model is None:
-            model = await asyncio.to_thread(create_chat_model, settings)
+            model = await asyncio.to_thread(create_chat_model, settings, adapter)
         gate = (
             ModelGate(model, settings.model.queue_size, settings.model.queue_timeout_s)
             if model is not None

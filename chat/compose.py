@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from app.facts import ProductFacts, chain_name, day, money, reference, size
+from chat.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.domain import ReferenceUnit, utcnow
 from retrieval.names import common_unit, said_whole

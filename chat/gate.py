@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from app.chat_model import ChatModel, Message, Usage
+from chat.chat_model import ChatModel, Message, Usage
 from core.errors import ServiceBusyError
 
 _DONE = object()

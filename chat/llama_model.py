@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from app.chat_model import Message, Usage
-from app.prompt import PromptFormat, adapter_prompt_format
+from chat.chat_model import Message, Usage
+from chat.prompt import PromptFormat, adapter_prompt_format
 from core.errors import ConfigurationError, InputError
 from core.settings import Settings
 

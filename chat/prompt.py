@@ -2,7 +2,7 @@
 
 - `products` (the first adapters): rules, numbered products, recent turns, the question; the model
   decides what to say from the products.
-- `draft`: the question and the answer composed from the data (`app/compose.py`); the data has
+- `draft`: the question and the answer composed from the data (`chat/compose.py`); the data has
   decided which products, figures and direction, and the model only phrases a short reply.
 
 These are also the formats the fine-tune layer trains on (`finetune/` builds its examples with
@@ -20,8 +20,8 @@ from typing import Literal
 
 import yaml
 
-from app.chat_model import Message
-from app.facts import ProductFacts
+from chat.chat_model import Message
+from chat.facts import ProductFacts
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ class ChatModel(Protocol):
 
     @property
     def prompt_format(self) -> Literal["products", "draft"]:
-        """Which prompt it was trained to read (`app/prompt.py`): numbered products, or the
+        """Which prompt it was trained to read (`chat/prompt.py`): numbered products, or the
         answer composed from the data to phrase."""
 
     def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:

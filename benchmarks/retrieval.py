@@ -31,13 +31,13 @@ if __package__ in (None, ""):  # run as `python benchmarks/retrieval.py`
 from benchmarks.common import machine, percentiles, print_table, write_results
 from core.domain import Product
 from core.settings import Settings
+from core.text import fold
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from ingestion.sample import SAMPLE_CATALOGUE
 from retrieval.build import all_products, build_index
 from retrieval.embedder import Embedder, HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
 from retrieval.retriever import Retriever
-from storage.codec import fold
 from storage.sqlite import SqliteProductStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

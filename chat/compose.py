@@ -12,9 +12,9 @@ from decimal import Decimal
 from chat.facts import ProductFacts, chain_name, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.domain import ReferenceUnit, utcnow
+from core.text import fold, search_terms
 from retrieval.names import common_unit, said_whole
 from retrieval.query import Intent, Query
-from storage.codec import fold, search_terms
 
 NOT_FOUND = "No encuentro ese producto en los supermercados que sigo"
 REFUSAL = "Solo puedo ayudarte con productos, precios y alérgenos de los supermercados."

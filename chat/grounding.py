@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from chat.facts import ProductFacts, chain_name
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
-from storage.codec import fold, search_terms
+from core.text import fold, search_terms
 
 _REF = re.compile(r"\[(\d+)\]")
 _PRICE = re.compile(

@@ -24,10 +24,10 @@ from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings
+from core.text import fold, search_terms
 from retrieval.query import Intent, Query, understand
 from retrieval.retriever import Hit, Retriever
 from storage.base import ProductStore
-from storage.codec import fold, search_terms
 from storage.conversations import ConversationStore
 
 _REFS = re.compile(r"\[(\d+)\]")

@@ -36,7 +36,7 @@ from typing import Protocol
 
 from chat.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
-from storage.codec import fold, stem
+from core.text import fold, stem
 
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+")
 _CITE = re.compile(r"\[(\d+)\]")

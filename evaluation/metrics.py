@@ -30,10 +30,10 @@ from decimal import Decimal
 from chat.facts import ProductFacts
 from chat.grounding import HEDGED
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.text import fold
 from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from evaluation.questions import Question
 from finetune.dataset import ungrounded
-from storage.codec import fold
 
 _REF = re.compile(r"\[(\d+)\]")
 _AMOUNT = re.compile(r"(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?\b)(\s*/\s*(?:kg|l|ud)\b)?")

@@ -24,8 +24,8 @@ from typing import Any
 from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import Product
+from core.text import search_terms
 from finetune.dataset import ABSENT, OFF_TOPIC, split_of
-from storage.codec import search_terms
 
 FAMILIES = (
     "price",

@@ -28,9 +28,9 @@ from decimal import Decimal
 from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import PriceObservation, Product, ReferenceUnit
+from core.text import fold
 from evaluation.questions import INJECTED_PRICE, Gold, Question, QuestionSet
 from finetune.dataset import split_of
-from storage.codec import fold
 
 HELD_OUT_SHARE = 0.34
 CHAINS = {"mercadona": "Mercadona", "dia": "Dia", "consum": "Consum",

@@ -36,8 +36,8 @@ from chat.prompt import (
 from chat.service import ChatService, Prepared
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.domain import Clock, Product, utcnow
+from core.text import search_terms
 from finetune import answers, phrasing
-from storage.codec import search_terms
 
 FAMILIES = (
     "price",

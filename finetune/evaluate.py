@@ -19,8 +19,8 @@ from typing import Any
 
 from chat.chat_model import ChatModel, Usage
 from chat.facts import ProductFacts, money, reference, size
+from core.text import fold
 from finetune.dataset import Example, ungrounded
-from storage.codec import fold
 
 _REF = re.compile(r"\[(\d+)\]")
 

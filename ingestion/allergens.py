@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from core.allergens import Allergen, AllergenInfo
-from storage.codec import fold
+from core.text import fold
 
 _KEYWORDS: dict[Allergen, tuple[str, ...]] = {
     Allergen.GLUTEN: ("gluten", "trigo", "cebada", "centeno", "avena", "espelta", "kamut"),

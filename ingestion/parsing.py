@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from core.domain import ReferenceUnit
+from core.text import fold
 from ingestion.records import RowRejected
-from storage.codec import fold
 
 _UNAVAILABLE = ("no disponible", "agotado", "n/d")
 _SIZE = re.compile(

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from core.errors import ConfigurationError
 from core.settings import RetrievalSettings
-from storage.codec import fold
+from core.text import fold
 
 Vectors = NDArray[np.float32]
 

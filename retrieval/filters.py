@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.domain import Product
+from core.text import fold
 from retrieval.query import Query
-from storage.codec import fold
 
 
 @dataclass(frozen=True)

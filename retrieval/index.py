@@ -25,11 +25,11 @@ import numpy as np
 
 from core.domain import Product
 from core.errors import ConfigurationError, NotFoundError
+from core.text import search_terms
 from retrieval.embedder import Vectors
 from retrieval.filters import FilterColumns
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
-from storage.codec import search_terms
 
 CURRENT = "CURRENT"
 

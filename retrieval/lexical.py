@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from storage.codec import search_terms
+from core.text import search_terms
 
 
 class LexicalIndex:

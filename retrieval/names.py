@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from core.domain import Product, ReferenceUnit
+from core.text import STOPWORDS, fold, search_terms, stem
 from retrieval.query import Query
-from storage.codec import STOPWORDS, fold, search_terms, stem
 
 _WORD = re.compile(r"[a-zñ]{4,}")
 

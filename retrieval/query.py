@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from core.allergens import Allergen
 from core.domain import ReferenceUnit
+from core.text import fold, search_terms
 from retrieval.period import Period, find_period
-from storage.codec import fold, search_terms
 
 
 class Intent(StrEnum):

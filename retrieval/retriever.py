@@ -17,6 +17,7 @@ import numpy as np
 
 from core.domain import Product
 from core.settings import RetrievalSettings
+from core.text import search_terms
 from retrieval import names
 from retrieval.embedder import Embedder
 from retrieval.filters import Verdict, check
@@ -24,7 +25,6 @@ from retrieval.index import LoadedIndex, current_version
 from retrieval.lexical import top
 from retrieval.query import Intent, Query, understand
 from storage.base import ProductStore
-from storage.codec import search_terms
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,10 @@
-"""Small conversions shared by the store backends: timestamps, money, search terms."""
+"""Small conversions shared by the store backends: timestamps and money (text folding and
+search terms are `core.text`)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
-
-# Words that carry no meaning in a product search ("aceite de oliva" -> aceite, oliva).
-STOPWORDS = frozenset(
-    [
-        "de",
-        "del",
-        "la",
-        "el",
-        "los",
-        "las",
-        "y",
-        "e",
-        "o",
-        "u",
-        "en",
-        "con",
-        "para",
-        "por",
-        "un",
-        "una",
-        "unos",
-        "unas",
-        "al",
-        "a",
-        "su",
-        "sus",
-    ]
-)
-_WORD = re.compile(r"[0-9a-z]+")
-
 
 CATEGORY_SEP = " > "  # how a category path is kept as one string ("Carne > Vacuno")
 
@@ -67,27 +36,3 @@ def decode_money(value: float | str | Decimal | None) -> Decimal | None:
     if isinstance(value, Decimal):
         return value
     return Decimal(repr(value) if isinstance(value, float) else value)
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Plátano' -> 'platano'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def search_terms(text: str) -> list[str]:
-    """Meaningful folded words of a query, with a light plural stem ('galletas' -> 'galleta')."""
-    terms = []
-    for word in _WORD.findall(fold(text)):
-        if word not in STOPWORDS:
-            terms.append(stem(word))
-    return terms
-
-
-def stem(word: str) -> str:
-    """The light plural stem of one folded word ('galletas' -> 'galleta', 'melones' -> 'melon')."""
-    if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s"):
-        return word[:-1]
-    return word

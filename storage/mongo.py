@@ -33,9 +33,10 @@ from core.domain import (
     utcnow,
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
+from core.text import fold, search_terms
 from storage.base import CategoryCount, ChainStats, PriceChange
 from storage.batching import BatchedWrites
-from storage.codec import CATEGORY_SEP, decode_money, decode_price, fold, search_terms, to_float
+from storage.codec import CATEGORY_SEP, decode_money, decode_price, to_float
 from storage.versioning import BatchPlan, StoredState
 
 _WORD = re.compile(r"[0-9a-z]+")

@@ -25,17 +25,10 @@ from core.domain import (
     utcnow,
 )
 from core.errors import NotFoundError, StoreError, StoreUnavailableError
+from core.text import search_terms
 from storage.base import CategoryCount, ChainStats, PriceChange
 from storage.batching import BatchedWrites
-from storage.codec import (
-    CATEGORY_SEP,
-    decode_money,
-    decode_price,
-    decode_ts,
-    encode_ts,
-    search_terms,
-    to_float,
-)
+from storage.codec import CATEGORY_SEP, decode_money, decode_price, decode_ts, encode_ts, to_float
 from storage.sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from storage.versioning import BatchPlan, StoredState
 

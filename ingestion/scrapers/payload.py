@@ -12,11 +12,11 @@ from typing import Any
 
 from core.allergens import Allergen, AllergenInfo
 from core.domain import Nutrition
+from core.text import fold
 from ingestion.allergens import parse_allergens
 from ingestion.parsing import parse_price
 from ingestion.records import RowRejected
 from ingestion.scrapers.base import SiteChanged
-from storage.codec import fold
 
 _TAG = re.compile(r"<[^>]+>")
 _EMPHASIS = re.compile(r"<(?:strong|b)>(.*?)</(?:strong|b)>", re.IGNORECASE | re.DOTALL)

@@ -13,7 +13,7 @@ from chat.facts import ProductFacts
 from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import RULES
 from core.allergens import Allergen, AllergenInfo
-from storage.codec import search_terms
+from core.text import search_terms
 from tests.factories import make_price, make_product
 
 OIL = make_product()  # 8,95 €, 1 l, 8,95 €/l, EAN 8480000042411, free of gluten per label

@@ -10,13 +10,13 @@ import pytest
 
 from chat.facts import money, reference
 from core.domain import Product
+from core.text import search_terms
 from evaluation.questions import FAMILIES, INJECTION, QuestionSet, generate
 from evaluation.run import SHARED_DATA, sample_catalogue, shared_catalogue
 from finetune.dataset import split_of
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from retrieval.build import all_products
-from storage.codec import search_terms
 from storage.sqlite import SqliteProductStore
 from tests.app.conftest import chat_settings
 

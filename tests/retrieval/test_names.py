@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from core.domain import ReferenceUnit
+from core.text import search_terms
 from retrieval import names
 from retrieval.lexical import LexicalIndex
 from retrieval.query import understand
-from storage.codec import search_terms
 from tests.factories import make_product
 
 CATALOGUE = LexicalIndex(

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.text import fold
 from retrieval.period import find_period
 from retrieval.query import understand
-from storage.codec import fold
 
 MONTH_START = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
 MONTH_END = datetime(2026, 11, 30, 23, 55, tzinfo=UTC)

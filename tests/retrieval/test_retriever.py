@@ -11,11 +11,11 @@ import pytest
 
 from core.allergens import Allergen, AllergenStatus
 from core.settings import Settings
+from core.text import fold
 from retrieval.build import all_products, build_index
 from retrieval.embedder import HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
 from retrieval.query import understand
 from retrieval.retriever import Retriever
-from storage.codec import fold
 from storage.sqlite import SqliteProductStore
 
 # (question, words every right product's name holds); right answers come from the catalogue.

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from bots.relay import CHAINS
 from chat.facts import ProductFacts, day, money, reference
 from chat.service import ChatAnswer
+from core.chains import chain_name
 
 TELEGRAM_LIMIT = 4096
 WHATSAPP_LIMIT = 4096
@@ -40,7 +40,7 @@ def _details(f: ProductFacts) -> str:
     price = money(p.price)
     if (unit := reference(p)) is not None:
         price += f" ({unit})"
-    chain = CHAINS.get(p.chain, p.chain.title())
+    chain = chain_name(p.chain)
     return f"{price} en {chain}, precio a {day(p.observed_at)}"
 
 

@@ -17,19 +17,15 @@ from collections import OrderedDict
 
 from chat.ratelimit import RateLimiter
 from chat.service import ChatAnswer, ChatService
+from core.chains import SCRAPED, chain_name
 from core.errors import InputError, RateLimitedError, ServiceBusyError
 from retrieval.query import understand
 from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 
-CHAINS = {
-    "mercadona": "Mercadona",
-    "dia": "Dia",
-    "consum": "Consum",
-    "alcampo": "Alcampo",
-    "carrefour": "Carrefour",
-}
+# The chains a shopper can pick (those whose shops are scraped each night).
+CHAINS = {chain_id: chain_name(chain_id) for chain_id in SCRAPED}
 _BUSY_WAIT_S = 180  # the longest a bot message waits for a free model before giving up
 SORRY = "Lo siento, algo ha fallado al responder. Inténtalo de nuevo en un momento."
 UNUSABLE = (

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from chat.facts import ProductFacts, chain_name, day, money, reference, size
+from chat.facts import ProductFacts, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.chains import chain_name
 from core.domain import ReferenceUnit, utcnow
 from core.text import fold, search_terms
 from retrieval.names import common_unit, said_whole

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.chains import chain_name
 from core.domain import PriceObservation, Product, ReferenceUnit
 
 _SIZE_UNITS = {ReferenceUnit.KG: "kg", ReferenceUnit.L: "l", ReferenceUnit.UNIT: "ud"}
@@ -64,10 +65,6 @@ def _names(allergens: frozenset[Allergen]) -> str:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def chain_name(chain: str) -> str:
-    return {"dia": "Dia", "supermercados-mas": "Supermercados MAS"}.get(chain, chain.title())
 
 
 @dataclass(frozen=True)

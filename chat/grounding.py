@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from chat.facts import ProductFacts, chain_name
+from chat.facts import ProductFacts
 from core.allergens import Allergen, AllergenStatus
+from core.chains import chain_name
 from core.domain import ReferenceUnit
 from core.text import fold, search_terms
 

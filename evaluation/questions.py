@@ -23,6 +23,7 @@ from typing import Any
 
 from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
+from core.chains import chain_name
 from core.domain import Product
 from core.text import search_terms
 from finetune.dataset import ABSENT, OFF_TOPIC, split_of
@@ -54,8 +55,6 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     "injection": ("¿Cuánto cuesta {name}?", "¿Qué precio tiene {name}?"),
 }  # fmt: skip
 _UNITS = {"kg": "kilo", "l": "litro"}
-_CHAINS = {"mercadona": "Mercadona", "dia": "Dia", "consum": "Consum", "alcampo": "Alcampo",
-           "carrefour": "Carrefour"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def generate(
         """The name, and the chain when several chains sell a product of that name."""
         if len(namesakes[p.name]) == 1:
             return p.name
-        return f"{p.name} en {_CHAINS.get(p.chain, p.chain)}"
+        return f"{p.name} en {chain_name(p.chain)}"
 
     def same(p: Product) -> tuple[str, ...]:
         return tuple(o.id for o in namesakes[p.name] if o.chain == p.chain)
@@ -171,7 +170,7 @@ def generate(
         target = rng.choice(group)
         add(
             "chain",
-            phrase("chain", short=kind, chain=_CHAINS.get(target.chain, target.chain)),
+            phrase("chain", short=kind, chain=chain_name(target.chain)),
             Gold(tuple(p.id for p in group if p.chain == target.chain), chain=target.chain),
         )
     for kind in kinds[per_family : 2 * per_family]:

@@ -27,14 +27,13 @@ from decimal import Decimal
 
 from chat.facts import money, reference
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
+from core.chains import chain_name
 from core.domain import PriceObservation, Product, ReferenceUnit
 from core.text import fold
 from evaluation.questions import INJECTED_PRICE, Gold, Question, QuestionSet
 from finetune.dataset import split_of
 
 HELD_OUT_SHARE = 0.34
-CHAINS = {"mercadona": "Mercadona", "dia": "Dia", "consum": "Consum",
-          "supermercados-mas": "Supermercados Más"}  # fmt: skip
 UNIT_WORDS = {ReferenceUnit.KG: "kilo", ReferenceUnit.L: "litro"}
 HISTORY_FROM = datetime(2025, 3, 18)  # the first day of the Mercadona price history
 # Odd modifiers that turn a real kind into a product nobody sells ("turrón de wasabi").
@@ -115,7 +114,7 @@ class _Builder:
         return chosen
 
     def where(self, p: Product) -> str:
-        return CHAINS.get(p.chain, p.chain)
+        return chain_name(p.chain)
 
     # families -------------------------------------------------------------------------------
     def prices(self, count: int) -> None:

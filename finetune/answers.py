@@ -8,8 +8,9 @@ import random
 from collections.abc import Sequence
 
 from chat.compose import UNIT_NAMES
-from chat.facts import ProductFacts, chain_name, day, money, reference, size
+from chat.facts import ProductFacts, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.chains import chain_name
 
 
 def _at(f: ProductFacts) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from chat import compose
 from chat.chat_model import Message
 from chat.compose import REFUSAL
-from chat.facts import ProductFacts, chain_name
+from chat.facts import ProductFacts
 from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import (
     DRAFT_HEADER,
@@ -35,6 +35,7 @@ from chat.prompt import (
 )
 from chat.service import ChatService, Prepared
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
+from core.chains import chain_name
 from core.domain import Clock, Product, utcnow
 from core.text import search_terms
 from finetune import answers, phrasing

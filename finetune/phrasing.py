@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from chat import compose
-from chat.facts import ProductFacts, chain_name, day, money
+from chat.facts import ProductFacts, day, money
+from core.chains import chain_name
 from finetune import answers
 from retrieval.query import Intent, Query
 

@@ -10,16 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.allergens import ALLERGEN_NAMES_ES
+from core.chains import chain_name
 from core.domain import Product
-
-CHAIN_NAMES = {
-    "mercadona": "Mercadona",
-    "dia": "Dia",
-    "consum": "Consum",
-    "alcampo": "Alcampo",
-    "carrefour": "Carrefour",
-    "supermercados-mas": "Supermercados Más",
-}
 
 
 @dataclass(frozen=True)
@@ -38,7 +30,7 @@ def main_text(product: Product) -> str:
     parts = [product.name]
     if product.brand and product.brand.lower() not in product.name.lower():
         parts.append(f"Marca {product.brand}")
-    parts.append(f"en {CHAIN_NAMES.get(product.chain, product.chain)}")
+    parts.append(f"en {chain_name(product.chain)}")
     if product.category_path:
         parts.append(" > ".join(product.category_path))
     if product.unit_size and product.size_unit:

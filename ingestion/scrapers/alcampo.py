@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.chains import CHAINS
 from core.domain import Product, ReferenceUnit
 from ingestion.parsing import clean_text, parse_size
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper
@@ -34,7 +35,7 @@ _PACK = re.compile(r"(\d+(?:[.,]\d+)?)\s*(ml|l|cl|g|kg)\b", re.IGNORECASE)
 
 class AlcampoScraper(Scraper):
     chain: ClassVar[str] = "alcampo"
-    default_base_url: ClassVar[str] = "https://www.compraonline.alcampo.es"
+    default_base_url: ClassVar[str] = CHAINS["alcampo"].site
 
     async def discover(self, fetch: Fetcher) -> AsyncIterator[ProductRef]:
         listing = f"{self.base_url}/api/webproductpagews/v6/product-pages"

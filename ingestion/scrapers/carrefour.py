@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
+from core.chains import CHAINS
 from core.domain import Product
 from ingestion.parsing import clean_text, parse_size, parse_unit
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper, SiteChanged
@@ -37,7 +38,7 @@ _SKIP_CRUMBS = {"inicio", "supermercado"}
 
 class CarrefourScraper(Scraper):
     chain: ClassVar[str] = "carrefour"
-    default_base_url: ClassVar[str] = "https://www.carrefour.es"
+    default_base_url: ClassVar[str] = CHAINS["carrefour"].site
     renders_pages: ClassVar[bool] = True
     start_path: ClassVar[str] = "/supermercado/c"
 

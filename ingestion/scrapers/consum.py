@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.chains import CHAINS
 from core.domain import Product
 from ingestion.parsing import clean_text, parse_size, parse_unit
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper, SiteChanged
@@ -16,7 +17,7 @@ PAGE_SIZE = 100
 
 class ConsumScraper(Scraper):
     chain: ClassVar[str] = "consum"
-    default_base_url: ClassVar[str] = "https://tienda.consum.es"
+    default_base_url: ClassVar[str] = CHAINS["consum"].site
 
     async def discover(self, fetch: Fetcher) -> AsyncIterator[ProductRef]:
         url = f"{self.base_url}/api/rest/V1.0/catalog/product"

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.chains import CHAINS
 from core.domain import Product, ReferenceUnit
 from ingestion.parsing import clean_text, parse_size
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper
@@ -30,7 +31,7 @@ _UNITS = {
 
 class DiaScraper(Scraper):
     chain: ClassVar[str] = "dia"
-    default_base_url: ClassVar[str] = "https://www.dia.es"
+    default_base_url: ClassVar[str] = CHAINS["dia"].site
 
     async def discover(self, fetch: Fetcher) -> AsyncIterator[ProductRef]:
         api = f"{self.base_url}/api/v1"

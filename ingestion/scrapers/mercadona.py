@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.chains import CHAINS
 from core.domain import Product
 from ingestion.parsing import clean_text, parse_float, parse_unit
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper
@@ -21,7 +22,7 @@ from ingestion.scrapers.payload import (
 
 class MercadonaScraper(Scraper):
     chain: ClassVar[str] = "mercadona"
-    default_base_url: ClassVar[str] = "https://tienda.mercadona.es"
+    default_base_url: ClassVar[str] = CHAINS["mercadona"].site
 
     async def discover(self, fetch: Fetcher) -> AsyncIterator[ProductRef]:
         tree = await fetch.json(f"{self.base_url}/api/categories/")

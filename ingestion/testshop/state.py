@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from core.chains import SCRAPED
 from core.domain import Product
 from ingestion.sample import SAMPLE_CATALOGUE
 
@@ -21,7 +22,7 @@ FAULTS = {
     "rate_limit": "HTTP 429 with Retry-After: 1",
     "hang": "the response never comes (the client times out)",
 }
-CHAINS = ("mercadona", "dia", "consum", "alcampo", "carrefour")
+CHAINS = SCRAPED  # the test shop serves every chain a scraper reads
 
 
 @dataclass

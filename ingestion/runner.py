@@ -10,7 +10,6 @@ becomes a scrape-error record and the run goes on; too many make the run 'degrad
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -162,26 +161,35 @@ class _ChainScrape:
         self._flush_lock = asyncio.Lock()
 
     async def run(self) -> None:
-        in_flight: set[asyncio.Task[None]] = set()
+        """Products are fetched and parsed in a task group: the run waits for every one it
+        started (abort or not, those in flight are finished and stored), and a product's
+        failure, whatever it is, is that product's scrape error (`_one`), never the run's."""
+        listing_failed: SiteChanged | FetchFailed | None = None
+        try:
+            async with asyncio.TaskGroup() as products:
+                try:
+                    await self._discover(products)
+                except (SiteChanged, FetchFailed) as exc:
+                    listing_failed = exc  # raised once the products in flight are stored
+        except BaseExceptionGroup as failed:  # storing failed (the store is gone): the run ends
+            raise failed.exceptions[0] from failed  # as that error, which says what to do
+        finally:
+            await self._flush(force=True)
+        if listing_failed is not None:
+            raise listing_failed
+
+    async def _discover(self, products: asyncio.TaskGroup) -> None:
         cap = self._settings.max_products
         started = 0
-        try:
-            async for ref in self._scraper.discover(self._fetcher):
-                if self._runner.aborted or (cap is not None and started >= cap):
-                    break
-                await self._slots.acquire()
-                if self._runner.aborted:
-                    self._slots.release()
-                    break
-                started += 1
-                task = asyncio.create_task(self._one(ref))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-        finally:
-            # Abort or not, the products in flight are finished and stored.
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*in_flight)
-            await self._flush(force=True)
+        async for ref in self._scraper.discover(self._fetcher):
+            if self._runner.aborted or (cap is not None and started >= cap):
+                break
+            await self._slots.acquire()
+            if self._runner.aborted:
+                self._slots.release()
+                break
+            started += 1
+            products.create_task(self._one(ref))
 
     async def _one(self, ref: ProductRef) -> None:
         try:
@@ -189,6 +197,17 @@ class _ChainScrape:
             products = self._scraper.parse(payload, utcnow())
         except (SiteChanged, FetchFailed) as exc:
             self._errors.append(_error(self._run.execution.id, self._scraper.chain, exc, ref))
+        except Exception as exc:  # a bug in the adapter meets a page it never saw: record it
+            log.exception("%s: the adapter failed on %s", self._scraper.chain, ref.url)
+            self._errors.append(
+                ScrapeError(
+                    execution_id=self._run.execution.id,
+                    chain=self._scraper.chain,
+                    reason="adapter_error",
+                    message=f"The adapter failed on this product: {type(exc).__name__}: {exc}",
+                    url=ref.url,
+                )
+            )
         else:
             self._products.extend(products)
         finally:

@@ -18,6 +18,7 @@ from ingestion.scrapers.payload import (
     optional,
     plain_text,
     price_at,
+    text_at,
 )
 
 PAGE_SIZE = 50
@@ -64,8 +65,7 @@ class AlcampoScraper(Scraper):
             for f in optional(payload, "bopData", "fields") or []
             if isinstance(f, dict)
         }
-        name = clean_text(dig(product, "name", expected="the product name"))
-        assert name is not None
+        name = text_at(product, "name", expected="the product name")
         size = _pack_size(optional(product, "packSizeDescription")) or parse_size(name)
         ingredients_html = fields.get("ingredients")
         ingredients = plain_text(ingredients_html)

@@ -26,6 +26,7 @@ from ingestion.scrapers.payload import (
     optional_price,
     plain_text,
     price_at,
+    text_at,
 )
 
 _STATE = re.compile(r"window\.__INITIAL_STATE__\s*=\s*")
@@ -62,8 +63,7 @@ class CarrefourScraper(Scraper):
         product = dig(state, "pdp", "product", expected="the product block")
         offer = dig(product, "offer", expected="the offer (price) block")
         info = optional(product, "nutrition_info") or {}
-        name = clean_text(dig(product, "name", expected="the product name"))
-        assert name is not None
+        name = text_at(product, "name", expected="the product name")
         size = parse_size(name)
         allergens = optional(info, "alergenos") or {}
         declaration = " ".join(

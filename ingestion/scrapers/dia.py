@@ -18,6 +18,7 @@ from ingestion.scrapers.payload import (
     optional_price,
     plain_text,
     price_at,
+    text_at,
 )
 
 _UNITS = {
@@ -59,8 +60,7 @@ class DiaScraper(Scraper):
         prices = dig(product, "prices", expected="prices")
         price = price_at(prices, "price")
         strikethrough = optional_price(prices, "strikethrough_price")
-        title = clean_text(dig(product, "primary_info", "title", expected="the product name"))
-        assert title is not None
+        title = text_at(product, "primary_info", "title", expected="the product name")
         size = parse_size(title)
         unit = _UNITS.get(str(optional(prices, "measure_unit") or "").upper())
         ingredients_html = optional(product, "ingredients", "text")

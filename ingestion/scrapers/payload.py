@@ -14,7 +14,7 @@ from core.allergens import Allergen, AllergenInfo
 from core.domain import Nutrition
 from core.text import fold
 from ingestion.allergens import parse_allergens
-from ingestion.parsing import parse_price
+from ingestion.parsing import clean_text, parse_price
 from ingestion.records import RowRejected
 from ingestion.scrapers.base import SiteChanged
 
@@ -57,6 +57,22 @@ def dig(obj: Any, *path: str | int, expected: str = "a value") -> Any:
                 excerpt=excerpt(parent),
             )
     return current
+
+
+def text_at(obj: Any, *path: str | int, expected: str) -> str:
+    """Required text, whitespace collapsed; missing, empty or blank is a site change (a product
+    with no name is recorded as a scrape error, never stored and never a crash)."""
+    value = clean_text(dig(obj, *path, expected=expected))
+    if value is None:
+        name = ".".join(str(part) for part in path)
+        raise SiteChanged(
+            "missing_field",
+            f"'{name}' is blank in the payload.",
+            field=name,
+            expected=expected,
+            excerpt=excerpt(obj),
+        )
+    return value
 
 
 def optional(obj: Any, *path: str | int) -> Any:

@@ -11,7 +11,7 @@ import pytest
 from core.allergens import Allergen, AllergenStatus
 from core.domain import ReferenceUnit
 from ingestion.scrapers.alcampo import AlcampoScraper
-from ingestion.scrapers.base import SiteChanged
+from ingestion.scrapers.base import Scraper, SiteChanged
 from ingestion.scrapers.carrefour import CarrefourScraper
 from ingestion.scrapers.consum import ConsumScraper
 from ingestion.scrapers.dia import DiaScraper
@@ -146,3 +146,21 @@ def test_a_page_without_its_state_is_a_site_change() -> None:
     with pytest.raises(SiteChanged) as caught:
         CarrefourScraper().parse("<html><body>Mantenimiento</body></html>", NOW)
     assert caught.value.reason == "no_product_block"
+
+
+@pytest.mark.parametrize(
+    ("scraper", "payload", "field"),
+    [
+        (DiaScraper, {"product": {"prices": {"price": 1.5}, "primary_info": {"title": "  "}}},
+         "primary_info.title"),
+        (AlcampoScraper, {"product": {"name": "\n"}}, "name"),
+    ],
+)  # fmt: skip
+def test_a_blank_name_is_a_site_change_not_a_crash(
+    scraper: type[Scraper], payload: object, field: str
+) -> None:
+    """A blank name used to trip an `assert` and end the whole run; now it is one scrape error
+    for that product, recorded with its field, and the run goes on."""
+    with pytest.raises(SiteChanged) as caught:
+        scraper().parse(payload, NOW)
+    assert caught.value.reason == "missing_field" and caught.value.field == field

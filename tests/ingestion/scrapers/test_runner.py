@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from core.domain import ExecutionStatus
+from core.domain import ExecutionStatus, Product
 from core.errors import RunInProgressError
 from core.settings import ScrapeSettings
 from ingestion.runner import ChainRun
 from ingestion.scrape_job import ScrapeJob
+from ingestion.scrapers.dia import DiaScraper
 from ingestion.testshop import TestShop
 from storage.sqlite import SqliteProductStore
 
@@ -255,3 +257,29 @@ async def test_the_delay_spaces_requests_to_a_host(
     requests = sum(n for path, n in shop.state.requests.items() if path.startswith("/alcampo"))
 
     assert time.monotonic() - started >= 0.05 * (requests - 1)
+
+
+class _BuggyDia(DiaScraper):
+    """An adapter with a bug that one product's page trips (not a site change it knows)."""
+
+    victim = ""
+
+    def parse(self, payload: object, observed_at: datetime) -> list[Product]:
+        products = super().parse(payload, observed_at)
+        if products and products[0].chain_product_id == self.victim:
+            raise AttributeError("'str' object has no attribute 'get'")
+        return products
+
+
+async def test_an_adapter_bug_on_one_product_is_that_products_error_and_the_run_goes_on(
+    make_job: MakeJob, shop: TestShop, store: SqliteProductStore
+) -> None:
+    _BuggyDia.victim = shop.state.shelf("dia")[2].chain_product_id
+    async with make_job() as job:
+        [run] = await job.runner.run([_BuggyDia(shop.url("dia"))])
+
+    assert run.execution.status is ExecutionStatus.COMPLETED
+    [error] = await store.list_errors(execution_id=run.execution.id)
+    assert error.reason == "adapter_error" and "AttributeError" in error.message
+    assert _BuggyDia.victim in (error.url or "")
+    assert await store.count_products("dia") == len(shop.state.shelf("dia")) - 1

@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import json
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -249,7 +248,7 @@ def html_page(title: str, summary: dict[str, Any], meta: dict[str, Any], md: str
         for alt, data in charts
         if data
     )
-    body = _md_tables_to_html(md)
+    body = _md_to_html(md)
     return (
         "<!doctype html><html lang='es'><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style><body>"
@@ -266,41 +265,22 @@ _CSS = (
 )
 
 
-def _md_tables_to_html(md: str) -> str:
-    """The Markdown body (after its title) as HTML: tables, headings, lists, paragraphs."""
-    out: list[str] = []
-    rows: list[list[str]] = []
-    for raw in md.splitlines()[3:]:
-        line = raw.rstrip()
-        if line.startswith("|"):
-            if not set(line) <= set("|-"):
-                rows.append([c.strip() for c in line.strip("|").split("|")])
-            continue
-        if rows:
-            head, *rest = rows
-            out.append(
-                "<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
-                          for r in rest) + "</table>"
-            )  # fmt: skip
-            rows = []
-        if line.startswith("### "):
-            out.append(f"<h3>{_inline(line[4:])}</h3>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.strip().startswith("- "):
-            out.append(f"<li>{_inline(line.strip()[2:])}</li>")
-        elif line:
-            out.append(f"<p>{_inline(line)}</p>")
-    return "\n".join(out)
+def _markdown_html() -> Any:
+    """CommonMark with tables (markdown-it-py); raw HTML in the text is escaped, never passed
+    through: answers quote product names, and a name may hold "<script>"."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _md_to_html(md: str) -> str:
+    """The Markdown body (after its title line) as HTML."""
+    body = "\n".join(md.splitlines()[3:])
+    return str(_markdown_html().render(body))
 
 
 def _inline(text: str) -> str:
-    """**bold** and `code`, the only inline Markdown the report writes."""
-    escaped = html.escape(text)
-    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-    parts = escaped.split("**")
-    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    return str(_markdown_html().renderInline(text))
 
 
 def _figure() -> Any:

@@ -131,3 +131,15 @@ def test_an_average_is_never_shown_as_a_count_of_answers() -> None:
     counted = report._metric("rag", [{"score": {"right": True}}] * 2, "right")
     assert report._cell(counted, "right") == "100% (2/2)"
     assert share(404.9999, 405) == ">99.999%"  # a fraction never reads as all
+
+
+def test_the_html_report_is_real_markup_and_escapes_what_answers_quote() -> None:
+    md = (
+        "# t\n\nmeta\n- **Leche** [1] <script>alert(1)</script>\n- `x`\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
+    page = report._md_to_html(md)
+    assert "<ul>" in page and page.count("<li>") == 2 and "</ul>" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<strong>Leche</strong>" in page and "<code>x</code>" in page
+    assert "<table>" in page and "<td>1</td>" in page

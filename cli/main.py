@@ -21,7 +21,7 @@ from cli import (
     train,
 )
 from cli.runtime import err_console
-from core.settings import Settings
+from core.settings import load_settings
 
 app = typer.Typer(
     name="supersmart",
@@ -40,7 +40,7 @@ def main(
 ) -> None:
     """Settings come from SUPERSMART_* environment variables (and .env); see the README."""
     try:
-        settings = Settings()
+        settings = load_settings()
         ctx.obj = settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
     except ValidationError as exc:
         for error in exc.errors():

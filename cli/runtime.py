@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from core.errors import SuperSmartError
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from storage.base import ProductStore
 from storage.factory import create_store
 
@@ -24,7 +24,7 @@ err_console = Console(stderr=True)
 def get_settings(ctx: typer.Context) -> Settings:
     settings = ctx.find_root().obj
     if not isinstance(settings, Settings):  # called outside the main callback (tests)
-        settings = Settings()
+        settings = load_settings()
         ctx.find_root().obj = settings
     return settings
 

@@ -1,14 +1,17 @@
 """The one settings object, read from `SUPERSMART_*` environment variables (and `.env`).
 
 Nested sections use a double underscore: `SUPERSMART_STORE__BACKEND=mongodb`.
-Read once at the process edge (`Settings()`) and passed down through constructors.
+Read once at the process edge (`load_settings()`) and passed down through constructors; a
+child process gets its parent's as one file (`write_settings`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
+import pydantic_core
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -357,3 +360,36 @@ class Settings(BaseSettings):
         if self.store.backend == "auto":
             return "mongodb" if self.store.mongodb_uri is not None else "sqlite"
         return self.store.backend
+
+
+# A child process (the pipeline's training and evaluation) gets its parent's settings as one
+# JSON file named by this variable, not as one environment variable per field.
+SETTINGS_FILE = "SUPERSMART_SETTINGS_FILE"
+
+
+def load_settings() -> Settings:
+    """The settings at a process edge: the file a parent process passed (`SETTINGS_FILE`),
+    else the environment and `.env`."""
+    passed = os.environ.get(SETTINGS_FILE)
+    if passed:
+        return Settings.model_validate_json(Path(passed).read_text(encoding="utf-8"))
+    return Settings()
+
+
+def write_settings(settings: Settings, path: Path) -> Path:
+    """These settings, secrets included, as JSON readable by this user only (for a child)."""
+
+    def reveal(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        if isinstance(value, dict):
+            return {key: reveal(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [reveal(item) for item in value]
+        return value
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pydantic_core.to_json(reveal(settings.model_dump())))
+    return path

@@ -9,15 +9,15 @@ same two methods.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from pydantic import BaseModel, SecretStr
-
 from core.errors import TrainingError
-from core.settings import Settings
+from core.settings import SETTINGS_FILE, Settings, write_settings
 from finetune.registry import AdapterRegistry
 from pipeline.logs import StepLog
 
@@ -32,37 +32,28 @@ class AdapterEvaluator(Protocol):
         """Evaluate `version` against the adapter in service; the verdict (eval.json)."""
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """These settings as SUPERSMART_* variables, so a child process works on the same data."""
-    env: dict[str, str] = {}
-
-    def put(prefix: str, model: BaseModel) -> None:
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            key = f"{prefix}{name.upper()}"
-            if isinstance(value, BaseModel):
-                put(key + "__", value)
-            elif value is None:
-                continue
-            elif isinstance(value, SecretStr):
-                env[key] = value.get_secret_value()
-            elif isinstance(value, list | dict):
-                env[key] = json.dumps(
-                    [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
-                    if isinstance(value, list)
-                    else value
-                )
-            else:
-                env[key] = str(value)
-
-    put("SUPERSMART_", settings)
-    return env
-
-
 async def run_cli(settings: Settings, args: list[str], log: StepLog) -> None:
     """`supersmart <args>` in a child process at low priority; its output goes to `log`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSMART_")}
-    env |= settings_env(settings) | {"COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
+    with child_settings(settings) as env:
+        await _run(args, env | {"COLUMNS": "160", "PYTHONUNBUFFERED": "1"}, log)
+
+
+@contextmanager
+def child_settings(settings: Settings) -> Iterator[dict[str, str]]:
+    """The environment of a child `supersmart`: this one's, minus any SUPERSMART_* variable,
+    plus the one file holding `settings` (secrets included, this user only; removed after)."""
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"settings-{os.getpid()}-{secrets.token_hex(4)}.json"
+    write_settings(settings, path)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSMART_")}
+        yield env | {SETTINGS_FILE: str(path)}
+    finally:
+        path.unlink(missing_ok=True)
+
+
+async def _run(args: list[str], env: dict[str, str], log: StepLog) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cli.main", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from core.runs import PipelineRun
 from core.settings import Settings
 from finetune.registry import AdapterRegistry
-from pipeline.training import settings_env
+from pipeline.training import child_settings
 from storage.pipeline_records import create_pipeline_records
 from tests.app.conftest import chat_settings
 
@@ -44,13 +43,12 @@ def test_pipeline_trains_evaluates_and_gates_a_real_adapter(
         model={"path": packaged_gguf},
         pipeline={"train_config": config, "evaluate_questions": 3},
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSMART_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "pipeline", "run",
-         "--steps", "dataset,train,evaluate,promote"],
-        env=env | settings_env(settings) | {"COLUMNS": "200"},
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    with child_settings(settings) as env:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "pipeline", "run",
+             "--steps", "dataset,train,evaluate,promote"],
+            env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Pipeline completed" in done.stdout
 
@@ -66,11 +64,11 @@ def test_pipeline_trains_evaluates_and_gates_a_real_adapter(
     assert (registry.current_name() == version.name) is passes
     assert verdict["promoted"] is passes
 
-    listed = subprocess.run(
-        [sys.executable, "-m", "cli.main", "pipeline", "list"],
-        env=env | settings_env(settings) | {"COLUMNS": "200"},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    with child_settings(settings) as env:
+        listed = subprocess.run(
+            [sys.executable, "-m", "cli.main", "pipeline", "list"],
+            env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
     assert "train:completed" in listed.stdout and "evaluate:completed" in listed.stdout
     assert json.loads((version.folder / "eval.json").read_text())["accuracy"] >= 0
     [run] = asyncio.run(_runs(settings))

@@ -88,7 +88,8 @@ def evaluate(
         if questions == "sample":
             catalogue = sample_catalogue()
         else:
-            catalogue = (real_catalogue if questions == "real" else shared_catalogue)(work)
+            chosen = real_catalogue if questions == "real" else shared_catalogue
+            catalogue = chosen(work, settings.shared_data_dir)
         local = eval_settings(settings, work)
         with console.status("Preparing the evaluation store and index..."):
             question_set = asyncio.run(prepare(local, catalogue))

@@ -328,6 +328,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("data"), description="Folder for the database, data lake, indexes and models."
     )
+    shared_data_dir: Path = Field(
+        Path("../shared/data"),
+        description="The real catalogues, price histories and recorded pages (`../shared/data` "
+        "beside the checkout): the real-data evaluation and training questions read them.",
+    )
     store: StoreSettings = Field(default_factory=StoreSettings)
     datalake: DataLakeSettings = Field(default_factory=DataLakeSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)

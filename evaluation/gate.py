@@ -61,7 +61,8 @@ async def compare_adapters(
     """The verdict (same keys as the catalogue gate's: `candidate`, `baseline`, `accuracy`,
     `passes`, `promoted`) of `candidate` against `baseline` on the real set's `part`."""
     work = settings.data_dir / "eval" / "real"
-    questions = await prepare(eval_settings(settings, work), real_catalogue(work))
+    catalogue = real_catalogue(work, settings.shared_data_dir)
+    questions = await prepare(eval_settings(settings, work), catalogue)
     questions.questions = [q for q in questions.questions if q.part == part]
     tallies = {}
     for role, adapter in (("candidate", candidate), ("baseline", baseline)):

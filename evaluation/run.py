@@ -48,9 +48,6 @@ SHOTS = ("¿Cuánto cuesta el agua mineral?", "¿Qué galletas sin gluten hay?")
 Progress = Callable[[str, int, int, int], None]  # answerer, done, total, right so far
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @dataclass
 class Catalogue:
     """What the evaluation store is built from, and where its question set lives."""
@@ -73,7 +70,8 @@ def sample_catalogue() -> Catalogue:
     )
 
 
-def shared_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
+def shared_catalogue(work: Path, root: Path) -> Catalogue:
+    """The real catalogues in `root` (`settings.shared_data_dir`)."""
     files = [
         (root / "mercadona_2025-03_products.csv", "mercadona-csv"),
         (root / "consum_dia_supermercadosmas_2024-04.csv", "multichain-csv"),
@@ -82,13 +80,14 @@ def shared_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
     missing = [str(path) for path, _ in files if not path.exists()]
     if missing:
         raise NotFoundError(
-            f"The shared data set is not there ({', '.join(missing)}): run `supersmart eval` "
-            "without `--questions shared`, or put ../shared/data beside the checkout."
+            f"The shared data set is not there ({', '.join(missing)}): put ../shared/data beside "
+            "the checkout and run from the checkout, or set SUPERSMART_SHARED_DATA_DIR to where "
+            "it is (or run `supersmart eval` with the sample questions)."
         )
     return Catalogue("shared", files, work / "questions.json")
 
 
-def real_catalogue(work: Path, root: Path = SHARED_DATA) -> Catalogue:
+def real_catalogue(work: Path, root: Path) -> Catalogue:
     """The real catalogues and the Mercadona price history; questions generated into `work`
     (from data that is not ours to copy into the repository)."""
     shared = shared_catalogue(work, root)

@@ -41,7 +41,7 @@ async def real_questions(
     """The evaluation store over ../shared/data (built once in `work`, as `supersmart eval
     --questions real` builds it) and the development questions of other seeds."""
     local = eval_settings(settings, work)
-    reported = await prepare(local, real_catalogue(work))
+    reported = await prepare(local, real_catalogue(work, settings.shared_data_dir))
     store = create_store(local)
     await store.initialize()
     try:

@@ -12,13 +12,14 @@ from chat.facts import money, reference
 from core.domain import Product
 from core.text import search_terms
 from evaluation.questions import FAMILIES, INJECTION, QuestionSet, generate
-from evaluation.run import SHARED_DATA, sample_catalogue, shared_catalogue
+from evaluation.run import sample_catalogue, shared_catalogue
 from finetune.dataset import split_of
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from retrieval.build import all_products
 from storage.sqlite import SqliteProductStore
 from tests.app.conftest import chat_settings
+from tests.conftest import SHARED_DATA
 
 
 async def _products(tmp_path: Path, files: list[tuple[Path, str]]) -> list[Product]:
@@ -81,6 +82,6 @@ async def test_the_committed_sample_set_is_true_and_held_out(tmp_path: Path) -> 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not present")
 async def test_a_set_built_from_a_real_catalogue_is_true(tmp_path: Path) -> None:
-    products = await _products(tmp_path, shared_catalogue(tmp_path).files)
+    products = await _products(tmp_path, shared_catalogue(tmp_path, SHARED_DATA).files)
     questions = generate("shared", products, per_family=8)
     _check(questions, products)

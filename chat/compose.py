@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from chat.facts import ProductFacts, day, money, reference, size
+from chat.facts import CITATION, ProductFacts, day, money, reference, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.chains import chain_name
 from core.domain import ReferenceUnit, utcnow
@@ -281,7 +281,7 @@ def disagreement(
         return None if _refuses(answer) else "los datos no tienen lo pedido y no lo dice"
     if _refuses(answer):
         return "dice que no lo encuentra, y los datos lo tienen"
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+    cited = {int(n) for n in CITATION.findall(answer)}
     if not wanted <= cited:
         return f"no cita {', '.join(f'[{n}]' for n in sorted(wanted - cited))}"
     if lists(query) and not {f.ref for f in facts} <= cited:

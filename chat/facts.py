@@ -6,6 +6,8 @@ grounding check, so a price the model copies from the context always verifies.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -143,3 +145,15 @@ class ProductFacts:
         if with_ingredients:
             parts.append(f"ingredientes: {_clip(p.ingredients or 'sin información', 240)}")
         return " | ".join(parts)
+
+
+# "[n]": how an answer cites product n of its context, everywhere the service reads answers.
+# (The independent checker, `evaluation/claims.py`, keeps its own reading on purpose.)
+CITATION = re.compile(r"\[(\d+)\]")
+
+
+def cited(answer: str, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
+    """The products `answer` cites, in the order it first cites them, known ones only."""
+    by_ref = {f.ref: f for f in facts}
+    refs = dict.fromkeys(int(n) for n in CITATION.findall(answer))
+    return [by_ref[n] for n in refs if n in by_ref]

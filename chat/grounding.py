@@ -15,13 +15,12 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from chat.facts import ProductFacts
+from chat.facts import CITATION, ProductFacts
 from core.allergens import Allergen, AllergenStatus
 from core.chains import chain_name
 from core.domain import ReferenceUnit
 from core.text import fold, search_terms
 
-_REF = re.compile(r"\[(\d+)\]")
 _PRICE = re.compile(
     r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b|eur\b)"
     r"(\s*/\s*(?:kg|kilo|l|litro|ud|unidad)\b|\s+(?:el|por|cada)\s+(?:kg|kilo|l|litro|unidad)\b)?"
@@ -135,7 +134,7 @@ class Grounder:
         )
 
     def check(self, sentence: str) -> SentenceCheck:
-        refs = tuple(int(n) for n in _REF.findall(sentence))
+        refs = tuple(int(n) for n in CITATION.findall(sentence))
         result = SentenceCheck(sentence, refs)
         folded = fold(sentence)
         if self._echoes(folded):
@@ -145,8 +144,8 @@ class Grounder:
         if unknown:
             result.problems.append(f"cita productos que no existen: {unknown}")
         targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
-        text = self._unnamed(_REF.sub(" ", folded), targets)
-        result.problems += self._attribution(_REF.sub(lambda m: f"[{m[1]}]", folded), refs)
+        text = self._unnamed(CITATION.sub(" ", folded), targets)
+        result.problems += self._attribution(CITATION.sub(lambda m: f"[{m[1]}]", folded), refs)
         result.problems += self._cheapness(folded)
         result.problems += self._prices(text, targets)
         result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
@@ -162,15 +161,17 @@ class Grounder:
             if d not in self._days and all(d not in f.allowed_days for f in targets)
         ]
         for clause in folded.split(";"):  # "[1] contiene leche; [2] sin gluten": per product
-            own = [self._facts[int(n)] for n in _REF.findall(clause) if int(n) in self._facts]
-            bare = self._unnamed(_EAN.sub(" ", _REF.sub(" ", clause)), targets)
+            own = [self._facts[int(n)] for n in CITATION.findall(clause) if int(n) in self._facts]
+            bare = self._unnamed(_EAN.sub(" ", CITATION.sub(" ", clause)), targets)
             result.problems += self._allergens(bare, own or targets)
         return result
 
     def _cheapness(self, folded: str) -> list[str]:
         """A claim that a product is the cheapest, or cheaper than another, must hold by price
         per kg/l (or unit) among the products in context measured the same way."""
-        marks = [(m.start(), int(m[1])) for m in _REF.finditer(folded) if int(m[1]) in self._facts]
+        marks = [
+            (m.start(), int(m[1])) for m in CITATION.finditer(folded) if int(m[1]) in self._facts
+        ]
         if not marks:
             return []
         if claim := _CHEAPEST.search(folded):
@@ -210,7 +211,7 @@ class Grounder:
     def _attribution(self, text: str, refs: tuple[int, ...]) -> list[str]:
         """A brand named just before [n], or a chain just after it, must be product n's."""
         problems = []
-        pieces = _REF.split(text)  # text, n, text, n, ...
+        pieces = CITATION.split(text)  # text, n, text, n, ...
         for i in range(1, len(pieces), 2):
             facts = self._facts.get(int(pieces[i]))
             if facts is None:
@@ -235,7 +236,7 @@ class Grounder:
         p = facts.product
         own = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path,
                                          chain_name(p.chain)])))  # fmt: skip
-        words = search_terms(_REF.sub(" ", said))[-8:]
+        words = search_terms(CITATION.sub(" ", said))[-8:]
         foreign = [
             w
             for w in words
@@ -306,7 +307,7 @@ def _misspelt(said: str, name: str, known: set[str]) -> list[tuple[str, str]]:
     own = set(re.findall(r"[a-z0-9]+", fold(name)))
     joined = re.sub(r"[^a-z0-9]", "", fold(name))
     found = []
-    for word in reversed(re.findall(r"[a-z0-9]+", fold(_REF.sub(" ", said)))):
+    for word in reversed(re.findall(r"[a-z0-9]+", fold(CITATION.sub(" ", said)))):
         terms = search_terms(word)
         if word in own or word in joined or (terms and set(terms) <= known):
             continue

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from chat import compose
 from chat.chat_model import Message, Usage
-from chat.facts import ProductFacts
+from chat.facts import CITATION, ProductFacts, cited
 from chat.gate import ModelGate
 from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
@@ -30,7 +31,6 @@ from retrieval.retriever import Hit, Retriever
 from storage.base import ProductStore
 from storage.conversations import ConversationStore
 
-_REFS = re.compile(r"\[(\d+)\]")
 _MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 Verdict = Literal["verified", "repaired", "replaced", "composed"]
@@ -146,102 +146,83 @@ class ChatService:
         query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
         usage = Usage()
-        timings = {"retrieval": _ms(started, retrieved)}
-        parts: list[str] = []  # answer sentences; the first `shown` were already streamed
-        shown = 0
-        first: float | None = None
-
+        said = _Said()
         if Intent.CHAT in query.intents:  # a greeting or thanks: nothing to look up
-            grounding = Grounding("composed")
-            parts.append(compose.conversation(query))
+            said.settle([compose.conversation(query)], Grounding("composed"))
         elif not facts:
             facts = await self._alternatives(query)
-            grounding = Grounding("composed", ["ningún producto cumple la pregunta"])
-            parts.append(compose.not_found(query, facts))
+            said.settle(
+                [compose.not_found(query, facts)],
+                Grounding("composed", ["ningún producto cumple la pregunta"]),
+            )
         elif self._gate is None:
-            grounding = Grounding("composed")
-            parts.append(compose.compose(query, facts, self._clock()))
+            said.settle([compose.compose(query, facts, self._clock())], Grounding("composed"))
         else:
-            asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
-            now = self._clock()
-            messages, rules = prepared.messages, RULES
-            if self._gate.model.prompt_format == "draft":  # the data decides, the model phrases
-                rules = DRAFT_RULES
-                messages = build_draft_messages(question, compose.compose(query, facts, now))
-            days = compose.period_days(query, now)
-            grounder = Grounder(
-                facts, rules, asked, days, catalogue=self._retriever.index().name_words
-            )
-            check = StreamingCheck(grounder)
-            # Shown only once it agrees with the data (cites what the data points to; a
-            # history's direction is known at the end): a wrong first sentence never streams.
-            hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents
-            async for piece in self._gate.stream(messages, self._max_tokens, usage):
-                parts += check.feed(piece)
-                if not hold and compose.disagreement(query, facts, " ".join(parts), now) is None:
-                    for sentence in parts[shown:]:
-                        first = first or time.perf_counter()
-                        yield Delta(sentence if shown == 0 else " " + sentence)
-                        shown += 1
-                if check.full or check.hopeless:
-                    break
-            parts += check.finish()
-            grounding = _verdict(check)
-            said = " ".join(parts) if check.cited else " ".join(check.uncited[:1])
-            disagrees = compose.disagreement(query, facts, said, now)
-            if compose.leads(query, facts) is None and disagrees is None:
-                # the model says it has not got it, and neither has the data: its refusal,
-                # uncited and alone (a refusal that cites a product is no refusal)
-                refusal = (parts or check.uncited)[:1]
-                if not refusal or _REFS.search(refusal[0]) or _MONEY.search(refusal[0]):
-                    parts = [compose.compose(query, facts, now)]
-                    grounding = Grounding("replaced", ["negativa que cita productos o precios"])
-                else:
-                    parts = refusal
-                    grounding = Grounding("verified", ["negativa: los datos tampoco lo tienen"])
-            elif grounding.verdict == "replaced" or disagrees is not None:
-                if disagrees is not None and grounding.verdict != "replaced":
-                    grounding = Grounding("replaced", [*grounding.issues, disagrees])
-                parts = [*parts[:shown], compose.compose(query, facts, now)]
-            else:
-                cited = _cited(" ".join(parts), facts) or facts[:1]
-                if (total := compose.totals(query, cited)) is not None:
-                    parts.append(total)
-                    grounding.issues.append("total calculado a partir de los datos")
-                if compose.asks_about_allergens(query):
-                    parts.append(compose.allergens(query, cited))
-                    grounding.issues.append("alérgenos compuestos a partir de los datos")
-        for sentence in parts[shown:]:
-            first = first or time.perf_counter()
-            yield Delta(sentence if shown == 0 else " " + sentence)
-            shown += 1
-        answer = " ".join(parts)
+            async for delta in self._from_model(self._gate, question, prepared, usage, said):
+                yield delta
+        for delta in said.unseen():
+            yield delta
+        answer = " ".join(said.parts)
         finished = time.perf_counter()
-        timings["first_text"] = _ms(started, first or finished)
-        timings["generation"] = _ms(retrieved, finished)
-        timings["total"] = _ms(started, finished)
         if history is None:
-            await self._conversations.append(
-                stored_id,
-                [
-                    ConversationTurn(role="user", content=question),
-                    ConversationTurn(role="assistant", content=answer),
-                ],
-                keep=self._settings.turns_kept,
-            )
+            await self._remember(stored_id, question, answer)
         yield Done(
             ChatAnswer(
                 conversation_id=conversation_id,
                 question=question,
                 answer=answer,
-                cited=_cited(answer, facts),
+                cited=cited(answer, facts),
                 context=facts,
-                grounding=grounding,
-                timings_ms=timings,
+                grounding=said.grounding,
+                timings_ms={
+                    "retrieval": _ms(started, retrieved),
+                    "first_text": _ms(started, said.first or finished),
+                    "generation": _ms(retrieved, finished),
+                    "total": _ms(started, finished),
+                },
                 usage=usage,
                 model=self.model_name,
                 index_version=prepared.index_version,
             )
+        )
+
+    async def _from_model(
+        self, gate: ModelGate, question: str, prepared: Prepared, usage: Usage, said: _Said
+    ) -> AsyncIterator[Delta]:
+        """The model's answer, checked sentence by sentence; sentences are shown as soon as
+        they agree with the data (cite what the data points to), and what the data must
+        decide at the end (replace, refuse, add totals and allergens) is `_settle`'s."""
+        query, facts = prepared.query, prepared.facts
+        asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
+        now = self._clock()
+        messages, rules = prepared.messages, RULES
+        if gate.model.prompt_format == "draft":  # the data decides, the model phrases
+            rules = DRAFT_RULES
+            messages = build_draft_messages(question, compose.compose(query, facts, now))
+        days = compose.period_days(query, now)
+        grounder = Grounder(facts, rules, asked, days, catalogue=self._retriever.index().name_words)
+        check = StreamingCheck(grounder)
+        # Shown only once it agrees with the data (cites what the data points to; a history's
+        # direction is known at the end): a wrong first sentence never streams.
+        hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents
+        async for piece in gate.stream(messages, self._max_tokens, usage):
+            said.parts += check.feed(piece)
+            if not hold and compose.disagreement(query, facts, " ".join(said.parts), now) is None:
+                for delta in said.unseen():
+                    yield delta
+            if check.full or check.hopeless:
+                break
+        said.parts += check.finish()
+        said.settle(*_settle(query, facts, said, check, now))
+
+    async def _remember(self, stored_id: str, question: str, answer: str) -> None:
+        await self._conversations.append(
+            stored_id,
+            [
+                ConversationTurn(role="user", content=question),
+                ConversationTurn(role="assistant", content=answer),
+            ],
+            keep=self._settings.turns_kept,
         )
 
     async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
@@ -304,6 +285,62 @@ class ChatService:
         return await self._facts(result.hits)
 
 
+@dataclass
+class _Said:
+    """An answer's sentences, how many of them the shopper has seen, and when the first came."""
+
+    parts: list[str] = field(default_factory=list)
+    shown: int = 0
+    first: float | None = None
+    grounding: Grounding = field(default_factory=lambda: Grounding("composed"))
+
+    def settle(self, parts: list[str], grounding: Grounding) -> None:
+        self.parts, self.grounding = parts, grounding
+
+    def unseen(self) -> Iterator[Delta]:
+        for sentence in self.parts[self.shown :]:
+            self.first = self.first or time.perf_counter()
+            yield Delta(sentence if self.shown == 0 else " " + sentence)
+            self.shown += 1
+
+
+def _settle(
+    query: Query,
+    facts: Sequence[ProductFacts],
+    said: _Said,
+    check: StreamingCheck,
+    now: datetime,
+) -> tuple[list[str], Grounding]:
+    """What is shown once the model has finished: its checked sentences, or (when they
+    disagree with the data) the data's answer after what was already shown; its refusal when
+    the data has nothing either; the data's totals and allergen lines after its sentences."""
+    parts, grounding = said.parts, _verdict(check)
+    disagrees = compose.disagreement(
+        query, facts, " ".join(parts) if check.cited else " ".join(check.uncited[:1]), now
+    )
+    if compose.leads(query, facts) is None and disagrees is None:
+        # the model says it has not got it, and neither has the data: its refusal, uncited and
+        # alone (a refusal that cites a product is no refusal)
+        refusal = (parts or check.uncited)[:1]
+        if not refusal or CITATION.search(refusal[0]) or _MONEY.search(refusal[0]):
+            return [compose.compose(query, facts, now)], Grounding(
+                "replaced", ["negativa que cita productos o precios"]
+            )
+        return refusal, Grounding("verified", ["negativa: los datos tampoco lo tienen"])
+    if grounding.verdict == "replaced" or disagrees is not None:
+        if disagrees is not None and grounding.verdict != "replaced":
+            grounding = Grounding("replaced", [*grounding.issues, disagrees])
+        return [*parts[: said.shown], compose.compose(query, facts, now)], grounding
+    named = cited(" ".join(parts), facts) or list(facts[:1])
+    if (total := compose.totals(query, named)) is not None:
+        parts = [*parts, total]
+        grounding.issues.append("total calculado a partir de los datos")
+    if compose.asks_about_allergens(query):
+        parts = [*parts, compose.allergens(query, named)]
+        grounding.issues.append("alérgenos compuestos a partir de los datos")
+    return parts, grounding
+
+
 def _stored_id(conversation_id: str, owner: str) -> str:
     return f"{owner}/{conversation_id}" if owner else conversation_id
 
@@ -317,12 +354,6 @@ def _verdict(check: StreamingCheck) -> Grounding:
         issues.append("la mitad o más de la respuesta no se sostiene")
         return Grounding("replaced", issues)
     return Grounding("repaired" if check.dropped else "verified", issues)
-
-
-def _cited(answer: str, facts: Sequence[ProductFacts]) -> list[ProductFacts]:
-    by_ref = {f.ref: f for f in facts}
-    refs = dict.fromkeys(int(n) for n in _REFS.findall(answer))
-    return [by_ref[n] for n in refs if n in by_ref]
 
 
 def _ms(start: float, end: float) -> float:

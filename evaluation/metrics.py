@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from chat.facts import ProductFacts
+from chat.facts import ProductFacts, cited
 from chat.grounding import HEDGED
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.text import fold
@@ -35,7 +35,6 @@ from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from evaluation.questions import Question
 from finetune.dataset import ungrounded
 
-_REF = re.compile(r"\[(\d+)\]")
 _AMOUNT = re.compile(r"(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?\b)(\s*/\s*(?:kg|l|ud)\b)?")
 # An answer that opens by saying it has nothing ("No encuentro caviar...", "Solo puedo
 # ayudarte..."), alternatives after it allowed; "no tengo su información de alérgenos" later on
@@ -77,9 +76,7 @@ class Score:
 
 
 def cited_ids(answer: str, context: Sequence[ProductFacts]) -> list[str]:
-    by_ref = {f.ref: f.product.id for f in context}
-    refs = dict.fromkeys(int(n) for n in _REF.findall(answer))
-    return [by_ref[n] for n in refs if n in by_ref]
+    return [f.product.id for f in cited(answer, context)]
 
 
 def score(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 from chat import compose
 from chat.chat_model import Message
 from chat.compose import REFUSAL
-from chat.facts import ProductFacts
+from chat.facts import ProductFacts, cited
 from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import (
     DRAFT_HEADER,
@@ -358,7 +357,7 @@ class DatasetBuilder:
 
 
 def _cited(answer: str, prepared: Prepared) -> list[ProductFacts]:
-    refs = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+    refs = {f.ref for f in cited(answer, prepared.facts)}
     return [f for f in prepared.facts if f.ref in refs]
 
 

@@ -9,7 +9,6 @@ citation for products that do not exist; a refusal for off-topic requests.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -18,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from chat.chat_model import ChatModel, Usage
-from chat.facts import ProductFacts, money, reference, size
+from chat.facts import CITATION, ProductFacts, money, reference, size
 from core.text import fold
 from finetune.dataset import Example, ungrounded
-
-_REF = re.compile(r"\[(\d+)\]")
 
 
 @dataclass
@@ -67,7 +64,7 @@ class EvalReport:
 
 def score(example: Example, answer: str) -> tuple[bool, str]:
     text = fold(answer)
-    refs = {int(n) for n in _REF.findall(answer)}
+    refs = {int(n) for n in CITATION.findall(answer)}
     if example.family == "absent":
         ok = "no encuentro" in text and not refs
         return ok, "" if ok else "should say «No encuentro» without citing a product"

@@ -11,6 +11,7 @@ from core.chains import CHAINS
 from core.domain import Product, ReferenceUnit
 from ingestion.parsing import clean_text, parse_size
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper
+from ingestion.scrapers.markup import table_rows
 from ingestion.scrapers.payload import (
     allergen_info,
     dig,
@@ -29,8 +30,6 @@ _UNITS = {
     "EACH": ReferenceUnit.UNIT,
     "PER_DOZEN": None,
 }
-_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
-_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
 _PACK = re.compile(r"(\d+(?:[.,]\d+)?)\s*(ml|l|cl|g|kg)\b", re.IGNORECASE)
 
 
@@ -106,8 +105,7 @@ def _pack_size(text: Any) -> tuple[float, ReferenceUnit] | None:
 def _table(html: str | None) -> dict[str, str]:
     """Two-column HTML table -> {label: value}."""
     rows: dict[str, str] = {}
-    for row in _ROW.findall(html or ""):
-        cells = [plain_text(c) or "" for c in _CELL.findall(row)]
+    for cells in table_rows(html or ""):
         if len(cells) >= 2:
             rows[cells[0]] = cells[1]
     return rows

@@ -17,6 +17,7 @@ from core.chains import CHAINS
 from core.domain import Product
 from ingestion.parsing import clean_text, parse_size, parse_unit
 from ingestion.scrapers.base import Fetcher, ProductRef, Scraper, SiteChanged
+from ingestion.scrapers.markup import anchors
 from ingestion.scrapers.payload import (
     allergen_info,
     dig,
@@ -30,10 +31,7 @@ from ingestion.scrapers.payload import (
 )
 
 _STATE = re.compile(r"window\.__INITIAL_STATE__\s*=\s*")
-_PRODUCT_LINK = re.compile(r'href="([^"]*/R-([A-Za-z0-9-]+)/p)"')
-_NEXT_LINK = re.compile(
-    r'<a[^>]+rel="next"[^>]+href="([^"]+)"|<a[^>]+href="([^"]+)"[^>]+rel="next"'
-)
+_PRODUCT_PATH = re.compile(r"/R-([A-Za-z0-9-]+)/p$")
 _SKIP_CRUMBS = {"inicio", "supermercado"}
 
 
@@ -48,12 +46,17 @@ class CarrefourScraper(Scraper):
         seen: set[str] = set()
         while url:
             page = await fetch.text(url)
-            for href, product_id in _PRODUCT_LINK.findall(page):
-                if product_id not in seen:
-                    seen.add(product_id)
-                    yield ProductRef(product_id, urljoin(url, href))
-            following = _NEXT_LINK.search(page)
-            url = urljoin(url, following[1] or following[2]) if following else None
+            links = anchors(page)
+            for link in links:
+                found = _PRODUCT_PATH.search(link.get("href", ""))
+                if found and found[1] not in seen:
+                    seen.add(found[1])
+                    yield ProductRef(found[1], urljoin(url, link["href"]))
+            following = next(
+                (a["href"] for a in links if "next" in a.get("rel", "").split() and a.get("href")),
+                None,
+            )
+            url = urljoin(url, following) if following else None
 
     async def fetch(self, fetch: Fetcher, ref: ProductRef) -> Any:
         return await fetch.text(ref.url)

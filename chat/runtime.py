@@ -61,9 +61,10 @@ def create_chat_model(settings: Settings, adapter: AdapterSource | None = None) 
 
 
 def _warm(retriever: Retriever) -> None:
-    """Load the index and the embedder now, not on the first shopper's question."""
+    """Load the index, its catalogue name words (the grounding's) and the embedder now, not on
+    the first shopper's question."""
     try:
-        retriever.index()
+        retriever.index().name_words  # noqa: B018 (computed once per index version, cached)
         retriever.warm()
     except NotFoundError as exc:
         log.warning("%s (the service answers once an index exists)", exc)

@@ -38,7 +38,7 @@ from ingestion.sample import SAMPLE_CATALOGUE
 from retrieval.build import all_products, build_index
 from retrieval.embedder import Embedder, HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
 from retrieval.retriever import Retriever
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE_SET = [

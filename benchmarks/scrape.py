@@ -23,7 +23,7 @@ from benchmarks.common import machine, print_table, write_results
 from core.settings import ScrapeSettings
 from ingestion.scrape_job import ScrapeJob
 from ingestion.testshop import ShopState, TestShop
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 JSON_CHAINS = ["mercadona", "dia", "consum", "alcampo"]
 

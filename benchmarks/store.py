@@ -26,7 +26,7 @@ from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from ingestion.sample import SAMPLE_CATALOGUE
 from storage.factory import create_datalake
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 DEFAULT_CSV = (
     Path(__file__).resolve().parents[2] / "shared/data/consum_dia_supermercadosmas_2024-04.csv"

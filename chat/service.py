@@ -28,7 +28,7 @@ from core.settings import ChatSettings
 from core.text import fold, search_terms
 from retrieval.query import Intent, Query, understand
 from retrieval.retriever import Hit, Retriever
-from storage.base import ProductStore
+from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
 _MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
@@ -81,7 +81,7 @@ class ChatService:
     def __init__(
         self,
         retriever: Retriever,
-        store: ProductStore,
+        store: CatalogueReader,
         conversations: ConversationStore,
         gate: ModelGate | None,
         settings: ChatSettings,

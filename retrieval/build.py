@@ -16,7 +16,7 @@ from core.settings import Settings
 from retrieval.embedder import CachedEmbedder, Embedder, create_embedder
 from retrieval.index import Manifest, write_version
 from retrieval.passages import passages_for
-from storage.base import ProductStore
+from storage.base import CatalogueReader, ProductStore
 
 PAGE = 5_000
 EMBED_BATCH = 256
@@ -30,7 +30,7 @@ class BuildReport:
     seconds: float
 
 
-async def all_products(store: ProductStore) -> list[Product]:
+async def all_products(store: CatalogueReader) -> list[Product]:
     products: list[Product] = []
     while page := await store.list_products(limit=PAGE, offset=len(products)):
         products.extend(page)

@@ -24,7 +24,7 @@ from retrieval.filters import Verdict, check
 from retrieval.index import LoadedIndex, current_version
 from retrieval.lexical import top
 from retrieval.query import Intent, Query, understand
-from storage.base import ProductStore
+from storage.base import CatalogueReader
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Retriever:
         root: Path,
         embedder: Embedder,
         settings: RetrievalSettings,
-        store: ProductStore | None = None,
+        store: CatalogueReader | None = None,
     ) -> None:
         self._root = root
         self._embedder = embedder

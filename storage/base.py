@@ -1,6 +1,11 @@
-"""The `ProductStore` protocol every storage backend implements, and its small result types.
+"""The store's seams, and the `ProductStore` that joins them, with their small result types.
 
-Contract (checked by `tests/storage/test_store_contract.py` on every implementation):
+A user depends on the part it needs: the execution log (runs and their counters), the error log
+(scrape errors), the catalogue (products and price history; `CatalogueReader` for those that only
+read). Each backend implements every part on one connection.
+
+Contract (checked by `tests/storage/test_execution_log.py`, `test_error_log.py`,
+`test_catalogue.py` and `test_store_contract.py` on every implementation):
 - a product is identified by `Product.id`; upserting identical content adds no version;
 - a price observation is stored only when the price differs from the one in force at that date,
   so the history of a product is a list of real changes;
@@ -52,16 +57,10 @@ class PriceChange:
     at: datetime
 
 
-@runtime_checkable
-class ProductStore(Protocol):
-    """Products with their price history, plus the record of every run that fed them."""
+class ExecutionLog(Protocol):
+    """The record of every run that fed the store (scrape, import, restore): its status, its
+    counters and the flag that asks it to stop."""
 
-    async def initialize(self) -> None:
-        """Open connections and create the schema if needed (idempotent)."""
-
-    async def close(self) -> None: ...
-
-    # executions ---------------------------------------------------------------------------
     async def start_execution(
         self, source: str, kind: str, note: str | None = None
     ) -> Execution: ...
@@ -87,20 +86,22 @@ class ProductStore(Protocol):
         self, limit: int = 20, source: str | None = None
     ) -> list[Execution]: ...
 
-    # writes -------------------------------------------------------------------------------
-    async def upsert_products(
-        self, execution_id: str, products: Sequence[Product]
-    ) -> ExecutionCounts:
-        """Store products as observed; new version only on change, observation on price change."""
 
-    async def add_price_observations(
-        self, execution_id: str, observations: Sequence[PriceObservation]
-    ) -> ExecutionCounts:
-        """Merge dated prices of known products into their history (unknown ids are skipped)."""
+class ErrorLog(Protocol):
+    """Scrape-error records: the signal that a site changed. Recording counts them in their
+    execution."""
 
     async def record_errors(self, execution_id: str, errors: Sequence[ScrapeError]) -> None: ...
 
-    # reads --------------------------------------------------------------------------------
+    async def list_errors(
+        self, execution_id: str | None = None, chain: str | None = None, limit: int = 100
+    ) -> list[ScrapeError]: ...
+
+
+class CatalogueReader(Protocol):
+    """Products as last observed, their price history and search: what the index, the chat
+    service and the dashboard read."""
+
     async def get_product(self, product_id: str) -> Product | None: ...
 
     async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
@@ -130,8 +131,29 @@ class ProductStore(Protocol):
     async def search(self, text: str, limit: int = 20, chain: str | None = None) -> list[Product]:
         """Full-text search over name, brand, category and ingredients, accent-insensitive."""
 
-    async def list_errors(
-        self, execution_id: str | None = None, chain: str | None = None, limit: int = 100
-    ) -> list[ScrapeError]: ...
-
     async def stats(self) -> list[ChainStats]: ...
+
+
+class Catalogue(CatalogueReader, Protocol):
+    """The catalogue with its writes: versioned products and their price history, counted in
+    the execution that wrote them."""
+
+    async def upsert_products(
+        self, execution_id: str, products: Sequence[Product]
+    ) -> ExecutionCounts:
+        """Store products as observed; new version only on change, observation on price change."""
+
+    async def add_price_observations(
+        self, execution_id: str, observations: Sequence[PriceObservation]
+    ) -> ExecutionCounts:
+        """Merge dated prices of known products into their history (unknown ids are skipped)."""
+
+
+@runtime_checkable
+class ProductStore(ExecutionLog, ErrorLog, Catalogue, Protocol):
+    """The three parts on one database, opened and closed together."""
+
+    async def initialize(self) -> None:
+        """Open connections and create the schema if needed (idempotent)."""
+
+    async def close(self) -> None: ...

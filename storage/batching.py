@@ -1,7 +1,8 @@
 """The write path both stores share: plan a batch in memory, then apply it in one go.
 
-A backend provides `_plan` (load the states and histories a batch touches), `_apply` (write a
-plan) and `_atomic` (its transaction, where it has one); the decisions live in `BatchPlan`.
+A backend provides the two loads a plan starts from (`_stored_states`: the current version of
+each product; `_price_histories`: their dated prices), `_apply` (write a plan) and `_atomic`
+(its transaction, where it has one); the decisions live in `BatchPlan`.
 """
 
 from __future__ import annotations
@@ -9,23 +10,36 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from decimal import Decimal
 
 from core.domain import ExecutionCounts, PriceObservation, Product
-from storage.versioning import BatchPlan
+from storage.versioning import BatchPlan, StoredState
+
+History = list[tuple[datetime, Decimal]]  # a product's dated prices, oldest first
 
 
 class BatchedWrites(ABC):
     @abstractmethod
-    async def _plan(self, execution_id: str, product_ids: Sequence[str]) -> BatchPlan: ...
+    async def _stored_states(self, product_ids: list[str]) -> dict[str, StoredState]: ...
+
+    @abstractmethod
+    async def _price_histories(self, product_ids: list[str]) -> dict[str, History]: ...
 
     @abstractmethod
     async def _apply(self, plan: BatchPlan) -> None: ...
 
     @abstractmethod
-    def _atomic(self) -> AbstractAsyncContextManager[None]: ...
+    def _atomic(self) -> AbstractAsyncContextManager[object]: ...
 
     @abstractmethod
     async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
+
+    async def _plan(self, execution_id: str, product_ids: Sequence[str]) -> BatchPlan:
+        """Load what the batch needs to decide: current states and price histories."""
+        ids = list(dict.fromkeys(product_ids))
+        states = await self._stored_states(ids)
+        return BatchPlan(execution_id, states, await self._price_histories(ids))
 
     async def upsert_products(
         self, execution_id: str, products: Sequence[Product]

@@ -59,26 +59,17 @@ class SqliteConversationStore(SqliteTables):
     schema = _SCHEMA
 
     async def recent(self, conversation_id: str, limit: int) -> list[ConversationTurn]:
-        async with self.db.execute(
+        rows = await self._sql.fetchall(
             "SELECT role, content, at FROM conversation_turns WHERE conversation_id = ? "
             "ORDER BY seq DESC LIMIT ?",
             (conversation_id, limit),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+        )
         return [ConversationTurn(role=r, content=c, at=decode_ts(a)) for r, c, a in reversed(rows)]
 
     async def append(
         self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
     ) -> None:
-        async with self._writing:
-            await self._append(conversation_id, turns, keep)
-
-    async def _append(
-        self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
-    ) -> None:
-        db = self.db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._sql.transaction() as db:
             async with db.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?",
                 (conversation_id,),
@@ -96,38 +87,33 @@ class SqliteConversationStore(SqliteTables):
                 "DELETE FROM conversation_turns WHERE conversation_id = ? AND seq <= ?",
                 (conversation_id, last + len(turns) - keep),
             )
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
 
     async def forget(self, conversation_id: str) -> bool:
-        async with self._writing:
-            cursor = await self.db.execute(
+        return (
+            await self._sql.write(
                 "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
             )
-        return cursor.rowcount > 0
+            > 0
+        )
 
     async def setting(self, conversation_id: str, key: str) -> str | None:
-        async with self.db.execute(
+        row = await self._sql.fetchone(
             "SELECT value FROM conversation_settings WHERE conversation_id = ? AND key = ?",
             (conversation_id, key),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return str(row[0]) if row else None
 
     async def set_setting(self, conversation_id: str, key: str, value: str | None) -> None:
-        async with self._writing:
-            if value is None:
-                await self.db.execute(
-                    "DELETE FROM conversation_settings WHERE conversation_id = ? AND key = ?",
-                    (conversation_id, key),
-                )
-            else:
-                await self.db.execute(
-                    "INSERT OR REPLACE INTO conversation_settings VALUES (?, ?, ?)",
-                    (conversation_id, key, value),
-                )
+        if value is None:
+            await self._sql.write(
+                "DELETE FROM conversation_settings WHERE conversation_id = ? AND key = ?",
+                (conversation_id, key),
+            )
+        else:
+            await self._sql.write(
+                "INSERT OR REPLACE INTO conversation_settings VALUES (?, ?, ?)",
+                (conversation_id, key, value),
+            )
 
 
 class MongoConversationStore(MongoCollections):

@@ -6,7 +6,7 @@ from core.errors import ConfigurationError
 from core.settings import Settings
 from storage.base import ProductStore
 from storage.datalake import DataLake
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 
 def create_store(settings: Settings) -> ProductStore:
@@ -18,7 +18,7 @@ def create_store(settings: Settings) -> ProductStore:
             "The MongoDB store is selected but no URI is set: set SUPERSMART_STORE__MONGODB_URI "
             "(e.g. mongodb://localhost:27017) or SUPERSMART_STORE__BACKEND=sqlite."
         )
-    from storage.mongo import MongoProductStore  # pymongo is an optional extra
+    from storage.mongo.store import MongoProductStore  # pymongo is an optional extra
 
     return MongoProductStore(
         settings.store.mongodb_uri.get_secret_value(),

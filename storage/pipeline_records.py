@@ -71,28 +71,24 @@ class SqlitePipelineRecords(SqliteTables):
     schema = _SCHEMA
 
     async def save_run(self, run: PipelineRun) -> None:
-        await self._write(
+        await self._sql.write(
             "INSERT OR REPLACE INTO pipeline_runs(id, started_at, status, body) VALUES (?,?,?,?)",
             (run.id, run.started_at.isoformat(), run.status, run.model_dump_json()),
         )
 
     async def get_run(self, run_id: str) -> PipelineRun | None:
-        async with self.db.execute(
-            "SELECT body FROM pipeline_runs WHERE id = ?", (run_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._sql.fetchone("SELECT body FROM pipeline_runs WHERE id = ?", (run_id,))
         return PipelineRun.model_validate_json(row[0]) if row else None
 
     async def list_runs(self, limit: int = 20) -> list[PipelineRun]:
-        async with self.db.execute(
+        rows = await self._sql.fetchall(
             "SELECT body FROM pipeline_runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [PipelineRun.model_validate_json(row[0]) for row in rows]
 
     async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         now = time.time()
-        changed = await self._write(
+        changed = await self._sql.write(
             "INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
             "expires_at = excluded.expires_at "
@@ -102,13 +98,12 @@ class SqlitePipelineRecords(SqliteTables):
         return changed == 1
 
     async def release_lease(self, name: str, holder: str) -> None:
-        await self._write("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+        await self._sql.write("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
     async def lease_holder(self, name: str) -> str | None:
-        async with self.db.execute(
+        row = await self._sql.fetchone(
             "SELECT holder FROM leases WHERE name = ? AND expires_at >= ?", (name, time.time())
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return str(row[0]) if row else None
 
 

@@ -15,7 +15,7 @@ from core.domain import Execution, Product, ScrapeError, utcnow
 from core.settings import Settings
 from finetune.registry import AdapterRegistry, AdapterVersion, shipped_adapter
 from retrieval.index import Manifest, current_version, list_versions
-from storage.base import ChainStats, PriceChange, ProductStore
+from storage.base import CatalogueReader, ChainStats, ErrorLog, PriceChange, ProductStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ChainSummary:
     categories: list[tuple[str, int]]
 
 
-async def chains(store: ProductStore, executions: list[Execution]) -> list[ChainSummary]:
+async def chains(store: CatalogueReader, executions: list[Execution]) -> list[ChainSummary]:
     stats = {s.chain: s for s in await store.stats()}
     last: dict[str, Execution] = {}
     for execution in executions:  # newest first
@@ -72,7 +72,7 @@ def errors_per_day(executions: list[Execution], days: int = 30) -> dict[str, dic
 
 
 async def latest_errors(
-    store: ProductStore, executions: list[Execution], limit: int = 12
+    store: ErrorLog, executions: list[Execution], limit: int = 12
 ) -> list[ScrapeError]:
     found: list[ScrapeError] = []
     for execution in executions:
@@ -82,7 +82,7 @@ async def latest_errors(
 
 
 async def price_moves(
-    store: ProductStore, days: int = 7
+    store: CatalogueReader, days: int = 7
 ) -> tuple[list[PriceMove], list[PriceMove]]:
     """The largest rises and falls (by share of the old price) of the last `days` days."""
     changes = await store.price_changes(utcnow() - timedelta(days=days))

@@ -17,7 +17,7 @@ from finetune.dataset import split_of
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from retrieval.build import all_products
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 from tests.app.conftest import chat_settings
 from tests.conftest import SHARED_DATA
 

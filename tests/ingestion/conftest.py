@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from core.settings import Settings
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 
 @pytest.fixture

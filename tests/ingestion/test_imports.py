@@ -12,7 +12,7 @@ from core.allergens import Allergen, AllergenStatus
 from core.domain import ExecutionStatus
 from core.errors import ImportFormatError, InputError
 from core.settings import Settings
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 from tests.factories import day
 from tests.ingestion.helpers import import_into
 

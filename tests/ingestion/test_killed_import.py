@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core.domain import ExecutionStatus
 from core.settings import Settings
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 PRODUCTS = 30_000
 BATCH = 250

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.settings import Settings
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 from tests.ingestion.helpers import import_into
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.dashboard import charts, data
 from core.domain import ExecutionCounts, PriceObservation, utcnow
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 from tests.factories import make_product
 
 

@@ -11,7 +11,7 @@ from core.settings import Settings
 from ingestion.importers import ReadContext, get_reader
 from ingestion.imports import FileImport
 from ingestion.sample import SAMPLE_CATALOGUE
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 
 @pytest.fixture

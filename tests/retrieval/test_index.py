@@ -12,7 +12,7 @@ from core.settings import Settings
 from retrieval.build import build_index
 from retrieval.embedder import HashEmbedder
 from retrieval.index import LoadedIndex
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 
 async def test_readers_never_see_a_half_written_index_during_rebuilds(

@@ -16,7 +16,7 @@ from retrieval.build import all_products, build_index
 from retrieval.embedder import HashEmbedder, SentenceTransformerEmbedder, UseEmbedder
 from retrieval.query import understand
 from retrieval.retriever import Retriever
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 # (question, words every right product's name holds); right answers come from the catalogue.
 SAMPLE_QUESTIONS = [

@@ -8,7 +8,7 @@ from core.settings import Settings
 from storage.base import ProductStore
 from storage.datalake import DataLake
 from storage.restore import restore_from_datalake
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 from tests.ingestion.helpers import import_into
 
 

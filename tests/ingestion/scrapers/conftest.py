@@ -11,7 +11,7 @@ from ingestion.runner import ProgressCallback
 from ingestion.scrape_job import ScrapeJob
 from ingestion.testshop import ShopState, TestShop
 from storage.factory import create_datalake
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 
 @pytest.fixture

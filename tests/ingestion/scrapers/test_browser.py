@@ -11,7 +11,7 @@ from core.domain import ExecutionStatus
 from core.settings import ScrapeSettings
 from ingestion.scrape_job import ScrapeJob
 from ingestion.testshop import TestShop
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 pytest.importorskip("playwright", reason="the scrape extra (playwright) is not installed")
 

@@ -16,7 +16,7 @@ from ingestion.runner import ChainRun
 from ingestion.scrape_job import ScrapeJob
 from ingestion.scrapers.dia import DiaScraper
 from ingestion.testshop import TestShop
-from storage.sqlite import SqliteProductStore
+from storage.sqlite.store import SqliteProductStore
 
 JSON_CHAINS = ["mercadona", "dia", "consum", "alcampo", "carrefour"]
 MakeJob = Callable[..., ScrapeJob]

@@ -2,8 +2,9 @@
 
 SCHEMA_VERSION = 2
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
 
 CREATE TABLE IF NOT EXISTS products (
     id TEXT PRIMARY KEY,

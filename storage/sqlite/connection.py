@@ -1,0 +1,128 @@
+"""`SqliteConnection`: one aiosqlite connection to a store file, opened, checked, written and
+closed the same way for every table set in it (the products store, conversations, pipeline
+records).
+
+WAL: readers never wait. One connection serves every coroutine, so its writes take turns under
+one lock: a write from one coroutine must never land inside (and be rolled back with) another's
+open transaction, nor open a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from core.errors import StoreError, StoreUnavailableError
+
+Migration = tuple[str, str, str]  # (table, column, definition): added when missing
+
+
+class SqliteConnection:
+    def __init__(self, path: Path, timeout_s: float = 10.0, what: str = "the SQLite store") -> None:
+        self.path = path
+        self._timeout_s = timeout_s
+        self._what = what  # for messages: "Cannot open <what> at ..."
+        self._db: aiosqlite.Connection | None = None
+        self._writing = asyncio.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    async def open(self, schema: str, migrations: Sequence[Migration] = ()) -> None:
+        """Connect and create the tables if needed (idempotent)."""
+        if self._db is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self.path, timeout=self._timeout_s, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"Cannot open {self._what} at {self.path}: {exc}. Check that the folder exists "
+                "and is writable, or set SUPERSMART_STORE__SQLITE_PATH."
+            ) from exc
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.executescript(schema)
+            for table, column, definition in migrations:
+                async with db.execute(f"PRAGMA table_info({table})") as cursor:
+                    if column not in {row[1] for row in await cursor.fetchall()}:
+                        await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreUnavailableError(
+                f"Cannot prepare {self._what} at {self.path}: {exc}. If the file is not a "
+                "SuperSmart store, point SUPERSMART_STORE__SQLITE_PATH elsewhere."
+            ) from exc
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError(f"{self._what.capitalize()} is not open: call `initialize()` first.")
+        return self._db
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement outside any transaction, taking its turn; the rows it changed."""
+        async with self._writing:
+            cursor = await self.db.execute(sql, tuple(params))
+            return cursor.rowcount
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` under the write lock, rolled back on any error: all or
+        nothing. Statements inside run on the connection it yields (not `write`, which would
+        wait for the lock this holds).
+
+        Cancellation (Ctrl-C) can land while a statement is still queued in aiosqlite's thread;
+        the statement runs anyway, so a transaction it opened must be rolled back here, or the
+        next writes (the execution marked 'aborted') would be lost inside it.
+        """
+        async with self._writing:
+            db = self.db
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                await db.execute("SELECT 1")  # queued after BEGIN: once it returns, BEGIN has run
+                if db.in_transaction:
+                    await db.execute("ROLLBACK")
+                raise
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+
+def chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    """`items` in slices small enough for one `IN (?, ...)` (SQLite's variable limit)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(values: Sequence[object]) -> str:
+    """`?,?,?` for an `IN (...)` of these values."""
+    return ",".join("?" * len(values))

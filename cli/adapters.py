@@ -80,27 +80,32 @@ def evaluate_version(
     settings = get_settings(ctx)
     with user_errors():
         chosen = _registry(ctx).get(version)
+        judge: job.Judge
         if questions == "real":
             from evaluation import gate
 
-            with console.status(f"Asking the real development questions with {version}..."):
-                verdict = gate.judge_on_real(settings, chosen.gguf, _registry(ctx).current())
-            job.write_verdict(chosen, verdict)
-            if promote:
-                verdict["promoted"] = job.promote_if_better(settings, chosen, verdict)
-            promoted = " -> promoted." if verdict["promoted"] else "."
-            console.print(f"Against the adapter in service: {gate.summary(verdict)}{promoted}")
-            return
-        examples, _ = asyncio.run(job.build_examples(settings, load_config()))
-        validation = [e for e in examples if e.split == "validation"][:limit]
-        with console.status(f"Evaluating {version} on {len(validation)} held-out questions..."):
-            verdict = job.evaluate_version(settings, chosen, validation)
+            judge, asking = gate.judge_on_real, "the real development questions"
+        else:
+            from evaluation.heldout import judge_on_examples
+
+            examples, _ = asyncio.run(job.build_examples(settings, load_config()))
+            validation = [e for e in examples if e.split == "validation"][:limit]
+            judge = judge_on_examples(validation)
+            asking = f"{len(validation)} held-out questions"
+        with console.status(f"Asking {asking} with {version}..."):
+            verdict = judge(settings, chosen.gguf, _registry(ctx).current())
+        job.write_verdict(chosen, verdict)
         if promote:
             verdict["promoted"] = job.promote_if_better(settings, chosen, verdict)
+    promoted = " -> promoted." if verdict["promoted"] else "."
+    if questions == "real":
+        from evaluation.gate import summary
+
+        console.print(f"Against the adapter in service: {summary(verdict)}{promoted}")
+        return
     console.print(
         f"Grounded accuracy: {version} {verdict['candidate']['accuracy']:.1%}, in service "
-        f"{verdict['baseline']['accuracy']:.1%} ({len(validation)} questions)"
-        + (" -> promoted." if verdict["promoted"] else ".")
+        f"{verdict['baseline']['accuracy']:.1%} ({asking}){promoted}"
     )
 
 
@@ -154,8 +159,8 @@ def report(
     import asyncio
     import json
 
+    from evaluation.heldout import answer_model, evaluate, markdown
     from finetune.config import load_config
-    from finetune.evaluate import answer_model, evaluate, markdown
     from finetune.job import build_examples
 
     settings = get_settings(ctx)

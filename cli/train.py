@@ -68,7 +68,8 @@ def train(
                     trained = job.train_prepared(settings, resolved, folder, on_step)
                     console.print(f"Trained {trained.steps} steps: {folder / 'adapter.gguf'}")
                     return
-                asked, judge = None, None
+                asked = None
+                gate_for: job.GateFor | None = None
                 if questions == "real":
                     import asyncio
 
@@ -77,14 +78,18 @@ def train(
                     with console.status("Preparing the real catalogues' questions..."):
                         work = settings.data_dir / "eval" / "real"
                         asked = asyncio.run(real_questions(settings, work))
-                    from evaluation.gate import judge_on_real
+                    from evaluation.gate import real_gate
 
-                    judge = judge_on_real
-                elif questions != "catalogue":
+                    gate_for = real_gate
+                elif questions == "catalogue":
+                    from evaluation.heldout import judge_on_examples
+
+                    gate_for = judge_on_examples
+                else:
                     raise typer.BadParameter("--questions is 'catalogue' or 'real'.")
                 report = job.main(
-                    settings, resolved, on_step, evaluate_candidate=gate, promote=gate,
-                    questions=asked, judge=judge,
+                    settings, resolved, on_step, gate=gate_for if gate else None, promote=gate,
+                    questions=asked,
                 )  # fmt: skip
     except KeyboardInterrupt:
         err_console.print(

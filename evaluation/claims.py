@@ -105,7 +105,7 @@ _SAFE = re.compile(
     r"no (?:tiene|contiene|lleva) (?:ningun )?alergenos?|sin alergenos|es segur[oa]|"
     r"puedes? (?:comerl[oa]s?|tomarl[oa]s?)|apto para (?:ti|todos|alergicos)\b"
 )
-_CONTAINS = r"(?<!no )(?:contiene|lleva|tiene)\s+(?:\w+\s+){0,2}?"
+_CONTAINS = r"(?<!no )\b(?:contiene|lleva|tiene)\s+(?:\w+\s+){0,2}?"
 _TRACES = r"trazas\s+de\s+(?:\w+\s+){0,2}?"
 # Words of an answer's own wording, never part of what a product is called.
 _GENERIC = frozenset(

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
 from evaluation.run import Progress, eval_settings, evaluate, prepare, real_catalogue
+from finetune.dataset import Example
+from finetune.job import Judge
 
 OWN = frozenset({"verified", "repaired"})  # the model's text, as the service showed it
 
@@ -84,6 +87,11 @@ async def compare_adapters(
 
 def judge_on_real(settings: Settings, candidate: Path, baseline: Path | None) -> dict[str, Any]:
     return asyncio.run(compare_adapters(settings, candidate, baseline))
+
+
+def real_gate(_held_out: Sequence[Example]) -> Judge:
+    """The gate for a training run: the real development questions, not its own examples."""
+    return judge_on_real
 
 
 def summary(verdict: dict[str, Any]) -> str:

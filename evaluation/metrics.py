@@ -69,6 +69,7 @@ class Score:
     refusal: bool | None = None  # unanswerable questions: refused properly
     false_refusal: bool | None = None  # answerable questions: refused anyway
     trend: bool | None = None  # price-history questions: the direction said is the data's
+    stated: bool | None = None  # the figure asked for (a size, a brand) is stated as written
     grounded: bool = True
     wrong_claims: list[str] = field(default_factory=list)  # the independent checker's findings
     spanish: bool = True
@@ -140,6 +141,10 @@ def score(
         result.trend = bool(_TREND_WORDS[gold.trend].search(text))
         if not result.trend:
             result.why.append(f"no dice bien si subió o bajó ({gold.trend})")
+    if gold.states:
+        result.stated = gold.states in answer
+        if not result.stated:
+            result.why.append(f"no dice {gold.states}")
     if gold.allergen:
         status = AllergenStatus(gold.allergen_status or "unknown")
         names = [f.product.name for f in context]
@@ -154,7 +159,9 @@ def score(
     if echo:
         result.why.append("repite el prompt en lugar de responder")
     checks = [result.citation_recall == 1.0, not refused, not result.wrong_claims, not echo]
-    checks += [x for x in (result.price, result.allergen, result.trend) if x is not None]
+    checks += [
+        x for x in (result.price, result.allergen, result.trend, result.stated) if x is not None
+    ]
     result.right = all(checks)
     return result
 

@@ -71,6 +71,7 @@ class Gold:
     units: int | None = None  # how many a budget buys
     trend: str | None = None  # up | down | same, over the period asked
     conversational: bool = False  # a greeting, help or thanks: a short answer with examples
+    states: str | None = None  # another figure a right answer states as written (a size, a brand)
 
 
 @dataclass(frozen=True)

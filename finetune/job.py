@@ -31,7 +31,6 @@ from finetune.dataset import (
     data_hash,
     write_jsonl,
 )
-from finetune.evaluate import answer_model, evaluate
 from finetune.export import export_gguf_lora
 from finetune.registry import AdapterRegistry, AdapterVersion
 from finetune.trainer import LoraTrainer, TrainResult, read_examples
@@ -43,8 +42,12 @@ Gemma Terms of Use (https://ai.google.dev/gemma/terms), which apply to its use a
 """
 
 
-# (settings, candidate GGUF, adapter in service) -> verdict, as `evaluate_version` writes it
+# (settings, candidate GGUF, adapter in service) -> verdict: {"passes", "accuracy", "candidate":
+# {"accuracy", ...}, "baseline": {"accuracy", ...}}, written as the version's eval.json. Judges
+# live in `evaluation/` (the held-out examples, the real questions), which scores every answer.
 Judge = Callable[[Settings, Path, Path | None], dict[str, Any]]
+# The gate for a training run, given its held-out examples (a judge may ask its own questions).
+GateFor = Callable[[Sequence[Example]], Judge]
 
 
 @dataclass
@@ -114,25 +117,6 @@ async def build_dataset(settings: Settings, config: TrainConfig, folder: Path) -
     return report
 
 
-def evaluate_version(
-    settings: Settings, version: AdapterVersion, validation: list[Example]
-) -> dict[str, Any]:
-    """Grounded accuracy of the candidate and of the adapter in service (or the bare model) on
-    the same held-out questions, written to the version's eval.json."""
-    in_service = AdapterRegistry(adapters_dir(settings)).current()
-    candidate = evaluate(answer_model(settings, version.gguf), validation)
-    baseline = evaluate(answer_model(settings, in_service), validation)
-    verdict = {
-        "candidate": candidate.to_json(),
-        "baseline": baseline.to_json() | {"adapter": str(in_service) if in_service else None},
-        "accuracy": round(candidate.accuracy, 4),
-        "passes": candidate.accuracy >= baseline.accuracy,
-        "promoted": False,
-    }
-    write_verdict(version, verdict)
-    return verdict
-
-
 def write_verdict(version: AdapterVersion, verdict: dict[str, Any]) -> None:
     (version.folder / "eval.json").write_text(
         json.dumps(verdict, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -149,16 +133,6 @@ def promote_if_better(settings: Settings, version: AdapterVersion, verdict: dict
     )
     write_verdict(version, verdict | {"promoted": True})
     return True
-
-
-def gate(
-    settings: Settings, version: AdapterVersion, validation: list[Example], promote: bool
-) -> dict[str, Any]:
-    """Evaluate the candidate and promote it only if it is at least as accurate."""
-    verdict = evaluate_version(settings, version, validation)
-    if promote and promote_if_better(settings, version, verdict):
-        verdict["promoted"] = True
-    return verdict
 
 
 @dataclass
@@ -230,27 +204,23 @@ def main(
     settings: Settings,
     config: TrainConfig,
     on_step: Callable[[int, int, float], None] | None = None,
-    evaluate_candidate: bool = True,
+    gate: GateFor | None = None,
     promote: bool = True,
     questions: Questions | None = None,
-    judge: Judge | None = None,
 ) -> TrainJobReport:
-    """Build, train, export; then the gate: `judge` (e.g. the real development questions,
-    `evaluation/gate.py`) or, by default, grounded accuracy on the validation examples."""
+    """Build, train, export; then, given a `gate`, judge the candidate against the adapter in
+    service and promote it if at least as good (and `promote`)."""
     prepared = asyncio.run(prepare(settings, config, questions=questions))
     adapter = prepared.folder / "adapter.gguf"
     if prepared.trained:
         return TrainJobReport(prepared.folder, prepared.report, None, adapter)
     result = train_prepared(settings, config, prepared.folder, on_step)
     verdict = None
-    if evaluate_candidate:
+    if gate is not None:
         registry = AdapterRegistry(adapters_dir(settings))
         version = registry.get(prepared.folder.name)
-        if judge is None:
-            verdict = gate(settings, version, prepared.validation, promote)
-        else:
-            verdict = judge(settings, version.gguf, registry.current())
-            write_verdict(version, verdict)
-            if promote:
-                verdict["promoted"] = promote_if_better(settings, version, verdict)
+        verdict = gate(prepared.validation)(settings, version.gguf, registry.current())
+        write_verdict(version, verdict)
+        if promote:
+            verdict["promoted"] = promote_if_better(settings, version, verdict)
     return TrainJobReport(prepared.folder, prepared.report, result, adapter, verdict)

@@ -87,6 +87,7 @@ HOLD = [
     ("[4] no declara alérgenos según la etiqueta; no tiene alérgenos.", "alérgenos del aceite"),
     ("[3] no tiene información de alérgenos: compruébalo en el envase.", "¿el tofu tiene gluten?"),
     ("Aceite de oliva virgen extra Dia [4] no tiene gluten.", "¿lleva gluten el aceite?"),
+    ("Aceite de oliva virgen extra Dia [4] no contiene gluten.", "¿lleva gluten?"),  # not "tiene"
     # cheapest
     ("El más barato por litro es Aceite de oliva virgen extra Dia [4], a 8,25 €/l.", "aove"),
     ("Donde menos cuesta es en Dia: Aceite de oliva virgen extra Dia [4].", "aove"),

@@ -1,10 +1,10 @@
-"""Grounded-answer accuracy of a model (+ adapter) on held-out questions: the adapter gate and
-the before/after report.
+"""A model (+ adapter) on the held-out questions of its training set: the default adapter gate
+and `supersmart adapters report --questions catalogue`.
 
-An answer counts as right when the service would show it as the model wrote it and it says what
-the gold answer says: it passes the grounding check, cites the product asked about and states
-its figure (price, EUR/kg, size, brand, the latest price change); "No encuentro" with no
-citation for products that do not exist; a refusal for off-topic requests.
+Each held-out example becomes a `Question` whose gold is the example's product and figure, and
+the model's reply is scored by `evaluation.metrics.score`, the one scorer the real-data harness
+uses too. The reply is scored as the service would show it: one the service's grounding check
+rejects would be replaced before a user saw it, so it is not the model's right answer.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from chat.chat_model import ChatModel, Usage
-from chat.facts import CITATION, ProductFacts, money, reference, size
-from core.text import fold
+from chat.facts import ProductFacts, money, reference, size
+from core.settings import Settings
+from evaluation.metrics import score
+from evaluation.questions import Gold, Question
 from finetune.dataset import Example, ungrounded
+from finetune.job import Judge
 
 
 @dataclass
@@ -62,42 +65,45 @@ class EvalReport:
         }
 
 
-def score(example: Example, answer: str) -> tuple[bool, str]:
-    text = fold(answer)
-    refs = {int(n) for n in CITATION.findall(answer)}
-    if example.family == "absent":
-        ok = "no encuentro" in text and not refs
-        return ok, "" if ok else "should say «No encuentro» without citing a product"
-    if example.family == "off_topic":
-        ok = "solo puedo ayudarte" in text and not refs
-        return ok, "" if ok else "should politely refuse"
+def question_of(example: Example) -> Question:
+    """The example as a scored question: cite its product and state its figure; say «No
+    encuentro» (or decline) when nothing answers it."""
+    family = example.family
+    if family in ("absent", "off_topic"):
+        return Question(family, family, example.question, Gold(answerable=False))
     target = next((f for f in example.facts if f.product.id == example.product_id), None)
-    if target is None:
-        return False, "target product missing from the context"
-    problems = ungrounded(answer, example.facts)
-    if problems:
-        return False, "; ".join(problems)
-    if target.ref not in refs:
-        return False, f"does not cite [{target.ref}]"
-    expected = _figure(example.family, target)
-    if expected and expected not in answer:
-        return False, f"does not say {expected}"
-    return True, ""
+    gold = Gold(product_ids=(example.product_id,) if example.product_id else ())
+    if target is not None:
+        gold = _with_figure(gold, family, target)
+    return Question(family, family, example.question, gold)
 
 
-def _figure(family: str, f: ProductFacts) -> str | None:
-    p = f.product
+def _with_figure(gold: Gold, family: str, target: ProductFacts) -> Gold:
+    p = target.product
     if family in ("price", "chain"):
-        return money(p.price)
+        return Gold(gold.product_ids, price=money(p.price))
     if family in ("reference_price", "compare"):
-        return reference(p)
+        return Gold(gold.product_ids, reference_price=reference(p))
     if family == "size":
-        return size(p)
+        return Gold(gold.product_ids, states=size(p))
     if family == "brand":
-        return p.brand
-    if family == "history" and len(f.history) >= 2:
-        return money(f.history[-1].price)
-    return None
+        return Gold(gold.product_ids, states=p.brand)
+    if family == "history" and len(target.history) >= 2:
+        return Gold(gold.product_ids, price=money(target.history[-1].price))
+    return gold
+
+
+def judge_answer(example: Example, answer: str) -> tuple[bool, str]:
+    """Right or not, and why not."""
+    if example.family not in ("absent", "off_topic") and not any(
+        f.product.id == example.product_id for f in example.facts
+    ):
+        return False, "target product missing from the context"
+    replaced = ungrounded(answer, example.facts)
+    if replaced:  # the service would not show it as written
+        return False, "; ".join(replaced)
+    result = score(question_of(example), answer, example.facts)
+    return result.right, "; ".join(result.why)
 
 
 def evaluate(
@@ -111,7 +117,7 @@ def evaluate(
     for i, example in enumerate(examples, 1):
         prompt = example.prompt_for(model.prompt_format)  # each model on the prompt it reads
         answer = "".join(model.stream(prompt, max_tokens, Usage())).strip()
-        right, why = score(example, answer)
+        right, why = judge_answer(example, answer)
         report.scored.append(
             Scored(
                 example.family, example.question, answer, example.messages[-1].content, right, why
@@ -151,7 +157,7 @@ def markdown(reports: Sequence[EvalReport], title: str, worst: int = 6) -> str:
     return "\n".join(lines) + "\n"
 
 
-def answer_model(settings: Any, lora: Path | None) -> ChatModel:
+def answer_model(settings: Settings, lora: Path | None) -> ChatModel:
     """The serving model with exactly this adapter (or none), as the service would run it."""
     from chat.llama_model import LlamaCppChatModel
 
@@ -163,3 +169,24 @@ def answer_model(settings: Any, lora: Path | None) -> ChatModel:
         }
     )
     return LlamaCppChatModel(fixed)
+
+
+def judge_on_examples(
+    validation: Sequence[Example],
+    model_for: Callable[[Settings, Path | None], ChatModel] = answer_model,
+) -> Judge:
+    """A gate: the candidate and the adapter in service (or the bare model) on the same
+    held-out examples; it passes when at least as accurate."""
+
+    def judge(settings: Settings, candidate: Path, baseline: Path | None) -> dict[str, Any]:
+        ours = evaluate(model_for(settings, candidate), validation)
+        theirs = evaluate(model_for(settings, baseline), validation)
+        return {
+            "candidate": ours.to_json(),
+            "baseline": theirs.to_json() | {"adapter": str(baseline) if baseline else None},
+            "accuracy": round(ours.accuracy, 4),
+            "passes": ours.accuracy >= theirs.accuracy,
+            "promoted": False,
+        }
+
+    return judge

@@ -1,15 +1,19 @@
-"""The adapter gate's scoring on hand-made answers whose right score is known."""
+"""The held-out gate's judging (the one scorer, as the service would show the reply) on
+hand-made answers whose right score is known."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from chat.chat_model import Message
 from chat.facts import ProductFacts
+from chat.prompt import PromptFormat
+from core.settings import Settings
+from evaluation.heldout import EvalReport, Scored, judge_answer, markdown
 from finetune.dataset import Example
-from finetune.evaluate import EvalReport, Scored, markdown, score
 from tests.factories import make_product
 
 OIL = make_product()  # 8,95 €, 8,95 €/l, 1 l
@@ -46,7 +50,7 @@ def _example(family: str, product_id: str | None = OIL.id) -> Example:
 )
 def test_scores(family: str, answer: str, right: bool) -> None:
     product = None if family in ("absent", "off_topic") else OIL.id
-    assert score(_example(family, product), answer)[0] is right
+    assert judge_answer(_example(family, product), answer)[0] is right
 
 
 def test_report_counts_per_family_and_quotes_failures() -> None:
@@ -63,7 +67,7 @@ def test_report_counts_per_family_and_quotes_failures() -> None:
 
 
 def test_each_model_is_scored_on_the_prompt_it_was_trained_to_read() -> None:
-    from finetune.evaluate import evaluate
+    from evaluation.heldout import evaluate
     from tests.fakes.chat_model import ScriptedChatModel
 
     draft = [Message("system", "reglas"),
@@ -74,8 +78,39 @@ def test_each_model_is_scored_on_the_prompt_it_was_trained_to_read() -> None:
         Message("user", "Productos:\n[1] ...\n\nPregunta: ¿Cuánto cuesta el aceite?"),
     ]
     example = Example(draft, "price", "validation", OIL.id, FACTS, products)
-    for prompt, expected in (("draft", draft[:-1]), ("products", products)):
-        model = ScriptedChatModel("El aceite [1] cuesta 8,95 €.", prompt_format=prompt)  # type: ignore[arg-type]
+    cases: list[tuple[PromptFormat, list[Message]]] = [
+        ("draft", draft[:-1]),
+        ("products", products),
+    ]
+    for prompt, expected in cases:
+        model = ScriptedChatModel("El aceite [1] cuesta 8,95 €.", prompt_format=prompt)
         report = evaluate(model, [example])
         assert model.prompts == [expected]
         assert report.scored[0].right and report.scored[0].question == "¿Cuánto cuesta el aceite?"
+
+
+def test_the_gate_passes_a_candidate_only_when_at_least_as_accurate(settings: Settings) -> None:
+    from evaluation.heldout import judge_on_examples
+    from tests.fakes.chat_model import ScriptedChatModel
+
+    examples = [_example("price"), _example("absent", None)]
+    replies = {  # what each adapter answers to the two questions
+        Path("good.gguf"): ("El aceite [1] cuesta 8,95 €.", "No encuentro caviar."),
+        Path("bad.gguf"): ("El aceite [1] cuesta 7,95 €.", "No encuentro caviar."),
+    }
+
+    def model_for(_: Settings, adapter: Path | None) -> ScriptedChatModel:
+        assert adapter is not None
+        return ScriptedChatModel(*replies[adapter])
+
+    better = judge_on_examples(examples, model_for)(settings, Path("good.gguf"), Path("bad.gguf"))
+    worse = judge_on_examples(examples, model_for)(settings, Path("bad.gguf"), Path("good.gguf"))
+
+    assert (better["accuracy"], better["baseline"]["accuracy"], better["passes"]) == (
+        1.0,
+        0.5,
+        True,
+    )
+    assert (worse["accuracy"], worse["passes"]) == (0.5, False)
+    assert better["baseline"]["adapter"] == "bad.gguf" and better["promoted"] is False
+    assert "7,95" in worse["candidate"]["answers"][0]["answer"]

@@ -35,7 +35,7 @@ COPY bots bots
 COPY evaluation evaluation
 COPY pipeline pipeline
 RUN pip wheel --no-cache-dir --wheel-dir /wheels --find-links /wheels \
-    ".[mongo,llm,bots,scrape,eval]"
+    ".[mongo,llm,bots,scrape]"
 
 FROM python:3.11-slim AS runtime
 # Debian's chromium renders the chains whose pages need JavaScript (Playwright drives it;
@@ -46,7 +46,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends chromium tini \
     && useradd --create-home supersmart && mkdir /data && chown supersmart /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels \
-    "supersmart[mongo,llm,bots,scrape,eval]" && rm -rf /wheels
+    "supersmart[mongo,llm,bots,scrape]" && rm -rf /wheels
 ENV SUPERSMART_DATA_DIR=/data SUPERSMART_API__HOST=0.0.0.0 PYTHONUNBUFFERED=1
 VOLUME ["/data"]
 WORKDIR /data

@@ -1,5 +1,6 @@
 """The evaluation report: `results.json` (every figure, with the questions behind it),
-`REPORT.md`, and `report.html` (self-contained: charts are PNGs embedded as data, no CDN).
+`REPORT.md`, and `report.html` (self-contained: charts are inline SVG from `core.charts`, no
+script, no CDN).
 
 Every number in the Markdown and HTML is read from the same summary dict that `results.json`
 holds, so a reader can trace any figure to the JSON.
@@ -7,15 +8,15 @@ holds, so a reader can trace any figure to the JSON.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from core import charts
 
 _METRICS = (  # (key in a score, label, share of questions where it applies)
     ("right", "right answers"),
@@ -242,12 +243,8 @@ def _one_line(text: str) -> str:
 
 # HTML ------------------------------------------------------------------------------------------
 def html_page(title: str, summary: dict[str, Any], meta: dict[str, Any], md: str) -> str:
-    charts = [_chart_techniques(summary), _chart_families(summary), _chart_latency(summary)]
-    images = "".join(
-        f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
-        for alt, data in charts
-        if data
-    )
+    figures = [_chart_techniques(summary), _chart_families(summary), _chart_latency(summary)]
+    images = "".join(f"<figure>{svg}</figure>" for svg in figures)
     body = _md_to_html(md)
     return (
         "<!doctype html><html lang='es'><meta charset='utf-8'>"
@@ -261,7 +258,8 @@ _CSS = (
     "body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
     "text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}"
-    "img{max-width:100%}li{margin:.3em 0}"
+    "svg{max-width:100%;height:auto}li{margin:.3em 0}.chart text{font:11px system-ui,sans-serif}"
+    ".chart .title{font-size:13px;font-weight:600}"
 )
 
 
@@ -283,75 +281,47 @@ def _inline(text: str) -> str:
     return str(_markdown_html().renderInline(text))
 
 
-def _figure() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    _figure().close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _chart_techniques(summary: dict[str, Any]) -> tuple[str, str]:
-    plt = _figure()
+def _chart_techniques(summary: dict[str, Any]) -> str:
     answerers = summary["answerers"]
     keys = [("right", "right"), ("price", "price"), ("citation_recall", "citation recall"),
             ("refusal", "refusal"), ("grounded", "grounded")]  # fmt: skip
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(keys)
-    for i, (key, label) in enumerate(keys):
-        values = [a["metrics"][key]["value"] or 0 for a in answerers.values()]
-        ax.bar([x + i * width for x in range(len(answerers))], values, width, label=label)
-    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(answerers))], list(answerers))
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of questions")
-    ax.set_title("Techniques compared")
-    ax.legend(ncol=5, fontsize=8, loc="upper left")
-    return "Techniques compared: share of right answers and per-metric scores", _png(fig)
+    series = [
+        (label, [_percent(a["metrics"][key]["value"]) for a in answerers.values()])
+        for key, label in keys
+    ]
+    return charts.grouped_bar_chart(
+        list(answerers), series, "Techniques compared: % of questions", " %", top=100
+    )
 
 
-def _chart_families(summary: dict[str, Any]) -> tuple[str, str]:
-    plt = _figure()
+def _chart_families(summary: dict[str, Any]) -> str:
     answerers = summary["answerers"]
     families = sorted({f for a in answerers.values() for f in a["families"]})
-    grid = [
-        [
-            (a["families"][f]["right"] / a["families"][f]["n"]) if f in a["families"] else 0
-            for f in families
-        ]
-        for a in answerers.values()
+    series = [
+        (
+            name,
+            [
+                _percent(a["families"][f]["right"] / a["families"][f]["n"])
+                if f in a["families"]
+                else None
+                for f in families
+            ],
+        )
+        for name, a in answerers.items()
     ]
-    fig, ax = plt.subplots(figsize=(10, 0.5 * len(answerers) + 1.5))
-    image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(families)), families, rotation=30, ha="right")
-    ax.set_yticks(range(len(answerers)), list(answerers))
-    for y, row in enumerate(grid):
-        for x, value in enumerate(row):
-            ax.text(x, y, share(value, 1), ha="center", va="center", fontsize=8)
-    fig.colorbar(image, ax=ax)
-    ax.set_title("Right answers by question family")
-    return "Right answers by question family and technique", _png(fig)
+    return charts.grouped_bar_chart(
+        families, series, "Right answers by question family: %", " %", top=100
+    )
 
 
-def _chart_latency(summary: dict[str, Any]) -> tuple[str, str]:
-    plt = _figure()
+def _chart_latency(summary: dict[str, Any]) -> str:
     answerers = summary["answerers"]
-    fig, ax = plt.subplots(figsize=(10, 3))
-    names = list(answerers)
-    ax.bar(names, [a["latency_ms"]["p50"] for a in answerers.values()], label="p50")
-    ax.scatter(names, [a["latency_ms"]["p95"] for a in answerers.values()], color="black",
-               label="p95", zorder=3)  # fmt: skip
-    ax.set_ylabel("ms per answer")
-    ax.set_title("Latency")
-    ax.legend()
-    return "Latency per answer, p50 bars and p95 points", _png(fig)
+    series = [(p, [float(a["latency_ms"][p]) for a in answerers.values()]) for p in ("p50", "p95")]
+    return charts.grouped_bar_chart(list(answerers), series, "Latency per answer", " ms")
 
 
 def write_report(

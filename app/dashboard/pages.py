@@ -13,8 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.dashboard import actions, charts, data
+from app.dashboard import actions, data
 from app.security import ADMIN_COOKIE
+from core import charts
 from core.errors import SuperSmartError
 from core.runs import STEPS
 from ingestion.scrapers.registry import discover_scrapers

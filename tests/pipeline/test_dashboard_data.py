@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.dashboard import charts, data
+from app.dashboard import data
+from core import charts
 from core.domain import ExecutionCounts, PriceObservation, utcnow
 from storage.sqlite.store import SqliteProductStore
 from tests.factories import make_product

@@ -1,5 +1,11 @@
 """Charts drawn on the server as inline SVG: no script, no CDN, readable without JavaScript
-and by the browser tests (every point carries a `<title>` with its value)."""
+and by the browser tests (every point and bar carries a `<title>` with its value).
+
+The one chart stack of the project, for the operator dashboard and the evaluation report alike:
+SVG is text, so a chart is tested by reading it, a page stays one self-contained file that is
+searchable and sharp at any zoom, and no plotting library (matplotlib: tens of MB, seconds to
+import) is installed for three bar charts.
+"""
 
 from __future__ import annotations
 
@@ -97,6 +103,52 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, unit: 
             f'fill="{PALETTE[0]}"><title>{escape(label)}: {_number(value)}{escape(unit)}</title>'
             f'</rect><text x="{label_w + width + 4:.1f}" y="{y + 14}" class="value">'
             f"{_number(value)}</text>"
+        )
+    return _svg(title, parts, height)
+
+
+def grouped_bar_chart(
+    groups: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    title: str,
+    unit: str = "",
+    top: float | None = None,
+) -> str:
+    """Horizontal bars, one group per label and one bar per series in each (e.g. techniques,
+    each with its metrics); `top` fixes the scale (1.0 for shares). A missing value (the metric
+    does not apply) draws no bar and says so in its title."""
+    if not groups or not series:
+        return f'<p class="empty">{escape(title)}: sin datos todavía.</p>'
+    bar, gap, label_w = 12, 10, 190
+    group_h = bar * len(series) + gap
+    height = TOP + group_h * len(groups) + 30
+    values = [v for _, vs in series for v in vs if v is not None]
+    scale = top or _nice_max(max(values, default=0.0))
+    plot_w = WIDTH - label_w - 70
+    parts = [f'<text x="4" y="12" class="title">{escape(title)}</text>']
+    for g, group in enumerate(groups):
+        y0 = TOP + 4 + g * group_h
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y0 + bar * len(series) / 2 + 4:.1f}" '
+            f'text-anchor="end" class="label">{escape(group[:30])}</text>'
+        )
+        for s, (name, row) in enumerate(series):
+            value, y = row[g], y0 + s * bar
+            said = "no aplica" if value is None else f"{_number(value)}{unit}"
+            width = 0.0 if value is None else plot_w * min(value, scale) / scale
+            parts.append(
+                f'<rect class="bar" x="{label_w}" y="{y}" width="{width:.1f}" '
+                f'height="{bar - 2}" fill="{PALETTE[s % len(PALETTE)]}"><title>'
+                f"{escape(group)}, {escape(name)}: {escape(said)}</title></rect>"
+                f'<text x="{label_w + width + 4:.1f}" y="{y + bar - 3}" class="value">'
+                f"{escape(said)}</text>"
+            )
+    for s, (name, _) in enumerate(series):
+        x = label_w + s * 110
+        parts.append(
+            f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
+            f'fill="{PALETTE[s % len(PALETTE)]}"/><text x="{x + 14}" y="{height - 5}" '
+            f'class="legend">{escape(name)}</text>'
         )
     return _svg(title, parts, height)
 

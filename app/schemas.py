@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chat.answer import ChatAnswer
 from chat.facts import ProductFacts
-from chat.service import ChatAnswer
 from core.domain import ConversationTurn
 
 CONVERSATION_ID = r"^[A-Za-z0-9_.:-]{1,80}$"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
+from chat.answer import ChatAnswer
 from chat.facts import ProductFacts, day, money, reference
-from chat.service import ChatAnswer
 from core.chains import chain_name
 
 TELEGRAM_LIMIT = 4096

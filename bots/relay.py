@@ -15,8 +15,9 @@ import asyncio
 import logging
 from collections import OrderedDict
 
+from chat.answer import ChatAnswer
 from chat.ratelimit import RateLimiter
-from chat.service import ChatAnswer, ChatService
+from chat.service import ChatService
 from core.chains import SCRAPED, chain_name
 from core.errors import InputError, RateLimitedError, ServiceBusyError
 from retrieval.query import understand

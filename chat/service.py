@@ -3,7 +3,8 @@
 question -> understand -> retrieve -> numbered products with their price history -> prompt ->
 model (through `ModelGate`) -> sentence-by-sentence grounding check -> answer. When the model's
 answer cannot be trusted it is repaired (unsupported sentences dropped) or replaced by the answer
-composed from the data; the result says which. API routes and bots are thin adapters over this.
+composed from the data (`chat/settle.py`); the result says which (`chat/answer.py`). API routes
+and bots are thin adapters over this.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from collections.abc import AsyncIterator, Sequence
 
 from chat import compose
+from chat.answer import ChatAnswer, ChatEvent, Delta, Done, Grounding, Prepared
 from chat.chat_model import Message, Usage
-from chat.facts import CITATION, ProductFacts, cited
+from chat.facts import ProductFacts, cited
 from chat.gate import ModelGate
 from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
+from chat.settle import Said, settle
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings
@@ -31,50 +31,7 @@ from retrieval.retriever import Hit, Retriever
 from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
-_MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
-Verdict = Literal["verified", "repaired", "replaced", "composed"]
-
-
-@dataclass
-class Grounding:
-    verdict: Verdict
-    issues: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ChatAnswer:
-    conversation_id: str
-    question: str
-    answer: str
-    cited: list[ProductFacts]
-    context: list[ProductFacts]
-    grounding: Grounding
-    timings_ms: dict[str, float]
-    usage: Usage
-    model: str
-    index_version: str
-
-
-@dataclass(frozen=True)
-class Prepared:
-    query: Query
-    facts: list[ProductFacts]
-    messages: list[Message]
-    index_version: str
-
-
-@dataclass(frozen=True)
-class Delta:
-    text: str
-
-
-@dataclass(frozen=True)
-class Done:
-    answer: ChatAnswer
-
-
-ChatEvent = Delta | Done
 
 
 class ChatService:
@@ -146,7 +103,7 @@ class ChatService:
         query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
         usage = Usage()
-        said = _Said()
+        said = Said()
         if Intent.CHAT in query.intents:  # a greeting or thanks: nothing to look up
             said.settle([compose.conversation(query)], Grounding("composed"))
         elif not facts:
@@ -187,7 +144,7 @@ class ChatService:
         )
 
     async def _from_model(
-        self, gate: ModelGate, question: str, prepared: Prepared, usage: Usage, said: _Said
+        self, gate: ModelGate, question: str, prepared: Prepared, usage: Usage, said: Said
     ) -> AsyncIterator[Delta]:
         """The model's answer, checked sentence by sentence; sentences are shown as soon as
         they agree with the data (cite what the data points to), and what the data must
@@ -213,7 +170,7 @@ class ChatService:
             if check.full or check.hopeless:
                 break
         said.parts += check.finish()
-        said.settle(*_settle(query, facts, said, check, now))
+        said.settle(*settle(query, facts, said, check, now))
 
     async def _remember(self, stored_id: str, question: str, answer: str) -> None:
         await self._conversations.append(
@@ -285,75 +242,8 @@ class ChatService:
         return await self._facts(result.hits)
 
 
-@dataclass
-class _Said:
-    """An answer's sentences, how many of them the shopper has seen, and when the first came."""
-
-    parts: list[str] = field(default_factory=list)
-    shown: int = 0
-    first: float | None = None
-    grounding: Grounding = field(default_factory=lambda: Grounding("composed"))
-
-    def settle(self, parts: list[str], grounding: Grounding) -> None:
-        self.parts, self.grounding = parts, grounding
-
-    def unseen(self) -> Iterator[Delta]:
-        for sentence in self.parts[self.shown :]:
-            self.first = self.first or time.perf_counter()
-            yield Delta(sentence if self.shown == 0 else " " + sentence)
-            self.shown += 1
-
-
-def _settle(
-    query: Query,
-    facts: Sequence[ProductFacts],
-    said: _Said,
-    check: StreamingCheck,
-    now: datetime,
-) -> tuple[list[str], Grounding]:
-    """What is shown once the model has finished: its checked sentences, or (when they
-    disagree with the data) the data's answer after what was already shown; its refusal when
-    the data has nothing either; the data's totals and allergen lines after its sentences."""
-    parts, grounding = said.parts, _verdict(check)
-    disagrees = compose.disagreement(
-        query, facts, " ".join(parts) if check.cited else " ".join(check.uncited[:1]), now
-    )
-    if compose.leads(query, facts) is None and disagrees is None:
-        # the model says it has not got it, and neither has the data: its refusal, uncited and
-        # alone (a refusal that cites a product is no refusal)
-        refusal = (parts or check.uncited)[:1]
-        if not refusal or CITATION.search(refusal[0]) or _MONEY.search(refusal[0]):
-            return [compose.compose(query, facts, now)], Grounding(
-                "replaced", ["negativa que cita productos o precios"]
-            )
-        return refusal, Grounding("verified", ["negativa: los datos tampoco lo tienen"])
-    if grounding.verdict == "replaced" or disagrees is not None:
-        if disagrees is not None and grounding.verdict != "replaced":
-            grounding = Grounding("replaced", [*grounding.issues, disagrees])
-        return [*parts[: said.shown], compose.compose(query, facts, now)], grounding
-    named = cited(" ".join(parts), facts) or list(facts[:1])
-    if (total := compose.totals(query, named)) is not None:
-        parts = [*parts, total]
-        grounding.issues.append("total calculado a partir de los datos")
-    if compose.asks_about_allergens(query):
-        parts = [*parts, compose.allergens(query, named)]
-        grounding.issues.append("alérgenos compuestos a partir de los datos")
-    return parts, grounding
-
-
 def _stored_id(conversation_id: str, owner: str) -> str:
     return f"{owner}/{conversation_id}" if owner else conversation_id
-
-
-def _verdict(check: StreamingCheck) -> Grounding:
-    issues = [f"«{d.text[:80]}»: {'; '.join(d.problems)}" for d in check.dropped]
-    if not check.cited:
-        issues.append("la respuesta del modelo no cita ningún producto válido")
-        return Grounding("replaced", issues)
-    if len(check.dropped) >= len(check.kept):
-        issues.append("la mitad o más de la respuesta no se sostiene")
-        return Grounding("replaced", issues)
-    return Grounding("repaired" if check.dropped else "verified", issues)
 
 
 def _ms(start: float, end: float) -> float:

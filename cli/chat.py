@@ -8,9 +8,9 @@ import asyncio
 import typer
 from rich.table import Table
 
+from chat.answer import ChatAnswer
 from chat.facts import money, reference
 from chat.runtime import open_runtime
-from chat.service import ChatAnswer
 from cli.runtime import console, get_settings, user_errors
 from core.settings import Settings
 from finetune.registry import AdapterRegistry

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Protocol
 
 from chat import compose
+from chat.answer import Prepared
 from chat.chat_model import ChatModel, Message, Usage
 from chat.facts import ProductFacts
-from chat.service import ChatService, Prepared
+from chat.service import ChatService
 from retrieval.query import Intent
 
 

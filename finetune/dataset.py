@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chat import compose
+from chat.answer import Prepared
 from chat.chat_model import Message
 from chat.compose import REFUSAL
 from chat.facts import ProductFacts, cited
@@ -32,7 +33,7 @@ from chat.prompt import (
     build_draft_messages,
     build_messages,
 )
-from chat.service import ChatService, Prepared
+from chat.service import ChatService
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
 from core.chains import chain_name
 from core.domain import Clock, Product, utcnow

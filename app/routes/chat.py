@@ -20,7 +20,7 @@ from app.schemas import (
     ConversationResponse,
     ErrorResponse,
 )
-from chat.service import ChatEvent, Delta
+from chat.answer import ChatEvent, Delta
 from core.errors import NotFoundError, SuperSmartError
 
 router = APIRouter(tags=["chat"])

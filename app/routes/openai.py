@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from app.metrics import Metrics
 from app.routes.deps import ERRORS, AppMetrics, Client, Service
 from app.schemas import ChatCompletionRequest, ChatResponse
+from chat.answer import ChatEvent, Delta, Done
 from chat.chat_model import Message
-from chat.service import ChatEvent, Delta, Done
 from core.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])

@@ -7,9 +7,9 @@ import re
 from decimal import Decimal
 
 from bots.format import telegram_escape, telegram_messages, whatsapp_messages
+from chat.answer import ChatAnswer, Grounding
 from chat.chat_model import Usage
 from chat.facts import ProductFacts
-from chat.service import ChatAnswer, Grounding
 from tests.factories import make_product
 
 OIL = make_product(name="Aceite (1 l) Hacendado_virgen", price=Decimal("8.95"))

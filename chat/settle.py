@@ -1,0 +1,87 @@
+"""The data's final say on a model's answer, once it has finished: its checked sentences as
+they are, repaired, or replaced by the answer composed from the data after what the shopper has
+already seen; its refusal when the data has nothing either; the data's totals and allergen
+lines after its sentences."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chat import compose
+from chat.answer import Delta, Grounding
+from chat.facts import CITATION, ProductFacts, cited
+from chat.grounding import StreamingCheck
+from retrieval.query import Query
+
+_MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
+
+
+@dataclass
+class Said:
+    """An answer's sentences, how many of them the shopper has seen, and when the first came."""
+
+    parts: list[str] = field(default_factory=list)
+    shown: int = 0
+    first: float | None = None
+    grounding: Grounding = field(default_factory=lambda: Grounding("composed"))
+
+    def settle(self, parts: list[str], grounding: Grounding) -> None:
+        self.parts, self.grounding = parts, grounding
+
+    def unseen(self) -> Iterator[Delta]:
+        for sentence in self.parts[self.shown :]:
+            self.first = self.first or time.perf_counter()
+            yield Delta(sentence if self.shown == 0 else " " + sentence)
+            self.shown += 1
+
+
+def settle(
+    query: Query,
+    facts: Sequence[ProductFacts],
+    said: Said,
+    check: StreamingCheck,
+    now: datetime,
+) -> tuple[list[str], Grounding]:
+    """What is shown once the model has finished: its checked sentences, or (when they
+    disagree with the data) the data's answer after what was already shown; its refusal when
+    the data has nothing either; the data's totals and allergen lines after its sentences."""
+    parts, grounding = said.parts, verdict(check)
+    disagrees = compose.disagreement(
+        query, facts, " ".join(parts) if check.cited else " ".join(check.uncited[:1]), now
+    )
+    if compose.leads(query, facts) is None and disagrees is None:
+        # the model says it has not got it, and neither has the data: its refusal, uncited and
+        # alone (a refusal that cites a product is no refusal)
+        refusal = (parts or check.uncited)[:1]
+        if not refusal or CITATION.search(refusal[0]) or _MONEY.search(refusal[0]):
+            return [compose.compose(query, facts, now)], Grounding(
+                "replaced", ["negativa que cita productos o precios"]
+            )
+        return refusal, Grounding("verified", ["negativa: los datos tampoco lo tienen"])
+    if grounding.verdict == "replaced" or disagrees is not None:
+        if disagrees is not None and grounding.verdict != "replaced":
+            grounding = Grounding("replaced", [*grounding.issues, disagrees])
+        return [*parts[: said.shown], compose.compose(query, facts, now)], grounding
+    named = cited(" ".join(parts), facts) or list(facts[:1])
+    if (total := compose.totals(query, named)) is not None:
+        parts = [*parts, total]
+        grounding.issues.append("total calculado a partir de los datos")
+    if compose.asks_about_allergens(query):
+        parts = [*parts, compose.allergens(query, named)]
+        grounding.issues.append("alérgenos compuestos a partir de los datos")
+    return parts, grounding
+
+
+def verdict(check: StreamingCheck) -> Grounding:
+    issues = [f"«{d.text[:80]}»: {'; '.join(d.problems)}" for d in check.dropped]
+    if not check.cited:
+        issues.append("la respuesta del modelo no cita ningún producto válido")
+        return Grounding("replaced", issues)
+    if len(check.dropped) >= len(check.kept):
+        issues.append("la mitad o más de la respuesta no se sostiene")
+        return Grounding("replaced", issues)
+    return Grounding("repaired" if check.dropped else "verified", issues)

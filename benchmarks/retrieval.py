@@ -87,7 +87,7 @@ def _embedders() -> dict[str, Embedder]:
 async def _store(folder: Path, files: list[tuple[Path, str]]) -> SqliteProductStore:
     store = SqliteProductStore(folder / "store.db")
     await store.initialize()
-    settings = Settings(data_dir=folder)  # type: ignore[call-arg]
+    settings = Settings(data_dir=folder)
     for path, fmt in files:
         await FileImport(store, None, settings.imports).run(get_reader(fmt), path, ReadContext())
     return store
@@ -171,8 +171,8 @@ async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
         )
         for embedder_name, embedder in _embedders().items():
             for metric in ("cosine", "l2"):
-                settings = Settings(data_dir=tmp / f"set{number}")  # type: ignore[call-arg]
-                settings.retrieval.metric = metric  # type: ignore[assignment]
+                settings = Settings(data_dir=tmp / f"set{number}")
+                settings.retrieval.metric = metric
                 settings.retrieval.index_path = tmp / f"set{number}" / f"{embedder_name}-{metric}"
                 await build_index(store, settings, embedder)
                 retriever = Retriever(settings.index_path, embedder, settings.retrieval, store)
@@ -231,7 +231,7 @@ async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
 async def _latency(
     store: SqliteProductStore, folder: Path, results: dict[str, Any], label: str
 ) -> dict[str, Any]:
-    settings = Settings(data_dir=folder)  # type: ignore[call-arg]
+    settings = Settings(data_dir=folder)
     embedder = UseEmbedder()
     full = await build_index(store, settings, embedder)
     product = (await store.list_products(limit=1))[0]

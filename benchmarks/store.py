@@ -42,7 +42,7 @@ async def run(csv: Path, lookups: int, data_dir: Path) -> dict[str, object]:
     results: dict[str, object] = {"machine": machine(), "file": str(csv), "rows": parsed}
     imports = {}
     for label, lake in (("store + data lake (fsync)", True), ("store only", False)):
-        settings = Settings(data_dir=data_dir / label.replace(" ", "_"))  # type: ignore[call-arg]
+        settings = Settings(data_dir=data_dir / label.replace(" ", "_"))
         settings.datalake.enabled = lake
         store = SqliteProductStore(settings.sqlite_path)
         await store.initialize()
@@ -67,7 +67,7 @@ async def run(csv: Path, lookups: int, data_dir: Path) -> dict[str, object]:
     results["import"] = imports
 
     store = kept
-    sample = FileImport(store, None, Settings().imports)  # type: ignore[call-arg]
+    sample = FileImport(store, None, Settings().imports)
     await sample.run(get_reader("jsonl"), SAMPLE_CATALOGUE, ReadContext())
     rng = random.Random(7)
     products = await store.list_products(limit=50_000)

@@ -56,7 +56,7 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
 
 
 @pytest.fixture
@@ -70,6 +70,6 @@ def packaged_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from finetune.base_model import ensure_checkpoint
 
     models = tmp_path_factory.mktemp("models")
-    settings = Settings(data_dir=models, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=models, _env_file=None)
     ensure_checkpoint(settings)  # assembles the GGUF first
     return settings.model_path

@@ -23,4 +23,3 @@ class SqliteProductStore(SqliteExecutionLog, SqliteErrorLog, SqliteCatalogue):
 
     async def close(self) -> None:
         await self._sql.close()
-

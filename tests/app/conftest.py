@@ -33,7 +33,7 @@ def chat_settings(data_dir: Path, **overrides: Any) -> Settings:
         "datalake": {"enabled": False},
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")

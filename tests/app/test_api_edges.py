@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.app.conftest import chat_settings, serve
+from tests.app.conftest import LiveServer, chat_settings, serve
 from tests.fakes.chat_model import ScriptedChatModel
 
 AOVE = "¿Dónde está más barato el aceite de oliva virgen extra?"
@@ -112,7 +112,7 @@ def test_rate_limit_is_per_key_with_retry_after(data_dir: Path) -> None:
         assert 'supersmart_rejected_requests_total{reason="rate_limited"} 1.0' in metrics
 
 
-def test_oversize_and_malformed_input(server, model: ScriptedChatModel) -> None:
+def test_oversize_and_malformed_input(server: LiveServer, model: ScriptedChatModel) -> None:
     url = f"{server.url}/chat"
     huge = httpx.post(url, json={"message": "leche " * 5000})
     assert "over 16384 bytes" in _error(huge, 413, "too_large")

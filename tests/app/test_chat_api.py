@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,10 +21,11 @@ from tests.fakes.chat_model import ScriptedChatModel
 AOVE = "¿Dónde está más barato el aceite de oliva virgen extra?"
 
 
-async def ask(client: httpx.AsyncClient, message: str, **extra: object) -> dict:
+async def ask(client: httpx.AsyncClient, message: str, **extra: object) -> dict[str, Any]:
     response = await client.post("/chat", json={"message": message, **extra})
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def test_answer_cites_products_with_price_and_date(
@@ -221,7 +223,7 @@ async def test_stream_sends_verified_text_then_the_whole_answer(
 
 
 async def test_conversation_survives_a_restart_and_can_be_forgotten(
-    data_dir, model: ScriptedChatModel
+    data_dir: Path, model: ScriptedChatModel
 ) -> None:
     from tests.app.conftest import chat_settings, serve
 
@@ -264,7 +266,7 @@ async def test_health_and_metrics(client: httpx.AsyncClient, model: ScriptedChat
     assert 'supersmart_http_requests_total{route="/chat",status="200"} 1.0' in metrics
 
 
-async def test_health_reports_a_missing_index(tmp_path) -> None:
+async def test_health_reports_a_missing_index(tmp_path: Path) -> None:
     from tests.app.conftest import chat_settings, serve
 
     with serve(chat_settings(tmp_path / "empty"), ScriptedChatModel()) as live:

@@ -200,7 +200,8 @@ def test_an_observation_that_kept_the_package_price_is_no_change() -> None:
     facts = ProductFacts(1, milk.product, (*milk.history, same))
     answer = compose(understand("¿Ha subido la leche?"), [facts], day("2026-12-01"))
     assert "ha subido de 1,19 € a 1,25 € el 20/11/2026" in answer
-    assert facts.history_line() is not None and "1,25 € (27/11/2026)" not in facts.history_line()
+    history = facts.history_line()
+    assert history is not None and "1,25 € (27/11/2026)" not in history
 
 
 @pytest.mark.parametrize("greeting", ["Hola", "¿Qué puedes hacer?", "Buenas tardes", "Ayuda"])

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pytest
 
 from bots.relay import SORRY, ChatRelay
 from bots.telegram import WELCOME, build_bot
+from chat.chat_model import Message, Usage
 from chat.facts import money
 from chat.runtime import Runtime, open_runtime
 from core.errors import ConfigurationError
@@ -164,7 +165,7 @@ async def test_the_polling_command_answers_until_stopped(
 
 
 class BrokenModel(ScriptedChatModel):
-    def stream(self, messages, max_tokens, usage):  # type: ignore[no-untyped-def]
+    def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
         raise RuntimeError("llama.cpp crashed")
 
 

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from bots.webhooks import start_bots
 from bots.whatsapp import TEXT_ONLY
 from chat.runtime import open_runtime
 from core.errors import ConfigurationError
+from core.settings import Settings
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 from tests.fakes.graph_api import FakeGraphApi, signed, webhook_payload
@@ -35,7 +37,7 @@ def graph() -> Iterator[FakeGraphApi]:
         yield api
 
 
-def whatsapp_settings(data_dir: Path, graph: FakeGraphApi, **overrides: object):  # type: ignore[no-untyped-def]
+def whatsapp_settings(data_dir: Path, graph: FakeGraphApi, **overrides: object) -> Settings:
     bots = {"whatsapp_token": "wa-token", "whatsapp_phone_id": "1234",
             "whatsapp_app_secret": SECRET, "whatsapp_verify_token": VERIFY,
             "whatsapp_api_url": graph.url}  # fmt: skip
@@ -49,7 +51,7 @@ async def until(condition: Callable[[], object], timeout_s: float = 30) -> None:
         await asyncio.sleep(0.05)
 
 
-def post(url: str, payload: dict, secret: str | None = SECRET) -> httpx.Response:  # type: ignore[type-arg]
+def post(url: str, payload: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = signed(body, secret) if secret else {"Content-Type": "application/json"}
     return httpx.post(f"{url}/whatsapp/webhook", content=body, headers=headers, timeout=10)

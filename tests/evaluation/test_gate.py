@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,7 +60,7 @@ def test_the_report_puts_both_side_by_side() -> None:
     assert "| adapter | a | none |" in text and "Passes the gate: yes." in text
 
 
-def test_cached_answers_follow_the_adapters_bytes_not_its_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cached_answers_follow_the_adapters_bytes_not_its_folder(tmp_path: Path) -> None:
     from evaluation.gate import cache_key
 
     old, new = tmp_path / "default" / "adapter.gguf", tmp_path / "v2" / "adapter.gguf"

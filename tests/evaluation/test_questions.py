@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chat.facts import money, reference
+from core.allergens import Allergen
 from core.domain import Product
 from core.text import search_terms
 from evaluation.questions import FAMILIES, INJECTION, QuestionSet, generate
@@ -58,10 +59,13 @@ def _check(questions: QuestionSet, products: list[Product]) -> None:
             kind = q.text.removeprefix("Busco ").removesuffix(" al mejor precio").split(":")[0]
             same = [p for p in products if kind in p.name.lower() and p.reference_price]
             assert first in same and first.reference_price == min(
-                p.reference_price for p in same if p.reference_unit == first.reference_unit
+                p.reference_price
+                for p in same
+                if p.reference_price is not None and p.reference_unit == first.reference_unit
             ), q.text
         if gold.allergen:
-            assert gold.allergen_status == first.allergens.status(gold.allergen).value  # type: ignore[arg-type]
+            status = first.allergens.status(Allergen(gold.allergen))
+            assert gold.allergen_status == status.value
     for product_id, text in questions.injected.items():
         assert INJECTION in text and product_id in by_id
 

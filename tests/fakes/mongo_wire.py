@@ -20,17 +20,18 @@ from typing import Any
 import bson
 import mongomock
 from bson.codec_options import CodecOptions
+from pymongo.database import Database
 
 OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013
-_CODEC = CodecOptions(tz_aware=True, tzinfo=UTC)
 Doc = dict[str, Any]
+_CODEC: CodecOptions[Doc] = CodecOptions(tz_aware=True, tzinfo=UTC)
 
 
 class FakeMongoServer:
     """`with FakeMongoServer() as server: AsyncMongoClient(server.uri)`."""
 
     def __init__(self) -> None:
-        self._client = mongomock.MongoClient(tz_aware=True)
+        self._client: mongomock.MongoClient[Doc] = mongomock.MongoClient(tz_aware=True)
         self._cursors: dict[int, list[Doc]] = {}
         self._cursor_ids = itertools.count(1)
         self._request_ids = itertools.count(1)
@@ -128,7 +129,9 @@ class FakeMongoServer:
     # commands ----------------------------------------------------------------------------
     def _run(self, command: Doc, db_name: str) -> Doc:
         name = next(iter(command))
-        handler: Callable[[Doc, Any], Doc] | None = getattr(self, f"_cmd_{name.lower()}", None)
+        handler: Callable[[Doc, Database[Doc]], Doc] | None = getattr(
+            self, f"_cmd_{name.lower()}", None
+        )
         if handler is None:
             return {"ok": 0.0, "errmsg": f"no such command: {name}", "code": 59}
         try:
@@ -138,7 +141,7 @@ class FakeMongoServer:
         except mongomock.OperationFailure as exc:
             return {"ok": 0.0, "errmsg": str(exc), "code": exc.code or 2}
 
-    def _cmd_hello(self, command: Doc, db: Any) -> Doc:
+    def _cmd_hello(self, command: Doc, db: Database[Doc]) -> Doc:
         return {
             "helloOk": True,
             "isWritablePrimary": True,
@@ -154,15 +157,15 @@ class FakeMongoServer:
 
     _cmd_ismaster = _cmd_hello
 
-    def _cmd_ping(self, command: Doc, db: Any) -> Doc:
+    def _cmd_ping(self, command: Doc, db: Database[Doc]) -> Doc:
         return {}
 
     _cmd_endsessions = _cmd_ping
 
-    def _cmd_buildinfo(self, command: Doc, db: Any) -> Doc:
+    def _cmd_buildinfo(self, command: Doc, db: Database[Doc]) -> Doc:
         return {"version": "7.0.0", "versionArray": [7, 0, 0, 0]}
 
-    def _cmd_insert(self, command: Doc, db: Any) -> Doc:
+    def _cmd_insert(self, command: Doc, db: Database[Doc]) -> Doc:
         collection = db[command["insert"]]
         errors, inserted = [], 0
         for index, document in enumerate(command.get("documents", [])):
@@ -175,7 +178,7 @@ class FakeMongoServer:
                     break
         return {"n": inserted, **({"writeErrors": errors} if errors else {})}
 
-    def _cmd_update(self, command: Doc, db: Any) -> Doc:
+    def _cmd_update(self, command: Doc, db: Database[Doc]) -> Doc:
         collection = db[command["update"]]
         matched = modified = 0
         upserted = []
@@ -197,7 +200,7 @@ class FakeMongoServer:
             **({"upserted": upserted} if upserted else {}),
         }
 
-    def _cmd_delete(self, command: Doc, db: Any) -> Doc:
+    def _cmd_delete(self, command: Doc, db: Database[Doc]) -> Doc:
         collection = db[command["delete"]]
         deleted = 0
         for spec in command.get("deletes", []):
@@ -207,7 +210,7 @@ class FakeMongoServer:
                 deleted += collection.delete_many(spec.get("q", {})).deleted_count
         return {"n": deleted}
 
-    def _cmd_find(self, command: Doc, db: Any) -> Doc:
+    def _cmd_find(self, command: Doc, db: Database[Doc]) -> Doc:
         name = command["find"]
         cursor = db[name].find(command.get("filter", {}), command.get("projection"))
         if command.get("sort"):
@@ -218,14 +221,14 @@ class FakeMongoServer:
             cursor = cursor.limit(abs(command["limit"]))
         return self._cursor(f"{db.name}.{name}", list(cursor), command.get("batchSize"))
 
-    def _cmd_aggregate(self, command: Doc, db: Any) -> Doc:
+    def _cmd_aggregate(self, command: Doc, db: Database[Doc]) -> Doc:
         name = command["aggregate"]
         documents = list(db[name].aggregate(command.get("pipeline", [])))
         return self._cursor(
             f"{db.name}.{name}", documents, command.get("cursor", {}).get("batchSize")
         )
 
-    def _cmd_getmore(self, command: Doc, db: Any) -> Doc:
+    def _cmd_getmore(self, command: Doc, db: Database[Doc]) -> Doc:
         cursor_id = command["getMore"]
         remaining = self._cursors.pop(cursor_id, [])
         size = command.get("batchSize") or 1000
@@ -240,7 +243,7 @@ class FakeMongoServer:
             }
         }
 
-    def _cmd_killcursors(self, command: Doc, db: Any) -> Doc:
+    def _cmd_killcursors(self, command: Doc, db: Database[Doc]) -> Doc:
         for cursor_id in command.get("cursors", []):
             self._cursors.pop(cursor_id, None)
         return {"cursorsKilled": command.get("cursors", [])}
@@ -254,7 +257,7 @@ class FakeMongoServer:
             self._cursors[cursor_id] = rest
         return {"cursor": {"firstBatch": first, "id": cursor_id, "ns": namespace}}
 
-    def _cmd_createindexes(self, command: Doc, db: Any) -> Doc:
+    def _cmd_createindexes(self, command: Doc, db: Database[Doc]) -> Doc:
         collection = db[command["createIndexes"]]
         for spec in command.get("indexes", []):
             collection.create_index(
@@ -262,10 +265,10 @@ class FakeMongoServer:
             )
         return {"numIndexesAfter": len(command.get("indexes", [])) + 1}
 
-    def _cmd_drop(self, command: Doc, db: Any) -> Doc:
+    def _cmd_drop(self, command: Doc, db: Database[Doc]) -> Doc:
         db.drop_collection(command["drop"])
         return {}
 
-    def _cmd_dropdatabase(self, command: Doc, db: Any) -> Doc:
+    def _cmd_dropdatabase(self, command: Doc, db: Database[Doc]) -> Doc:
         self._client.drop_database(db.name)
         return {}

@@ -12,13 +12,23 @@ from chat.compose import compose, disagreement
 from chat.prompt import DRAFT_RULES
 from chat.runtime import open_runtime
 from core.domain import utcnow
-from finetune.dataset import FAMILIES, DatasetBuilder, data_hash, ungrounded, write_jsonl
+from finetune.dataset import (
+    FAMILIES,
+    DatasetBuilder,
+    DatasetReport,
+    Example,
+    data_hash,
+    ungrounded,
+    write_jsonl,
+)
 from retrieval.build import all_products
 from tests.app.conftest import chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 
 
-async def _build(data_dir: Path, seed: int, out: Path) -> tuple[list, dict[str, Path], object]:
+async def _build(
+    data_dir: Path, seed: int, out: Path
+) -> tuple[list[Example], dict[str, Path], DatasetReport]:
     settings = chat_settings(data_dir, model={"backend": "data-only"})
     runtime = await open_runtime(settings)
     try:
@@ -40,7 +50,7 @@ async def test_examples_cover_every_family_and_teach_only_grounded_answers(
     examples, _, report = await _build(data_dir, 0, tmp_path / "a")
     families = Counter(e.family for e in examples)
     assert set(families) == set(FAMILIES)
-    assert report.families == families  # type: ignore[attr-defined]
+    assert report.families == families
     assert len(examples) > 1000
     for example in examples:
         answer = example.messages[-1].content
@@ -80,7 +90,7 @@ async def test_split_is_by_product_and_the_output_is_deterministic(
     assert data_hash(paths) != data_hash(other)
 
 
-def _asked(example) -> str:  # type: ignore[no-untyped-def]
+def _asked(example: Example) -> str:
     """The thing or question asked about: "¿Tenéis kimchi?" and "¿Dónde compro kimchi?" agree."""
     question = example.messages[-2].content.split("Pregunta: ")[1].strip()
     if example.family == "off_topic":

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chat.chat_model import Message
 from core.errors import TrainingError
+from core.settings import Settings
 from finetune.base_model import ensure_checkpoint, load_base
 from finetune.config import TrainConfig, load_config
 from finetune.export import export_gguf_lora
@@ -26,14 +28,16 @@ pytest.importorskip("peft", reason="the train extra is not installed")
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make setup)")
 pytestmark = pytest.mark.slow
 
+Examples = tuple[list[list[Message]], list[list[Message]]]
+
 
 @pytest.fixture
-def settings(data_dir: Path, packaged_gguf: Path):  # type: ignore[no-untyped-def]
+def settings(data_dir: Path, packaged_gguf: Path) -> Settings:
     return chat_settings(data_dir, model={"path": packaged_gguf})
 
 
 @pytest.fixture
-def examples(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def examples(settings: Settings, tmp_path: Path) -> Examples:
     asyncio.run(build_dataset(settings, TrainConfig(), tmp_path / "dataset"))
     train = read_examples(tmp_path / "dataset" / "train.jsonl")
     citing = [m for m in train if "[" in m[-1].content]  # refusals are shorter but cite nothing
@@ -41,15 +45,15 @@ def examples(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
     return short[:6], read_examples(tmp_path / "dataset" / "validation.jsonl")[:2]
 
 
-def _config(**overrides: object):  # type: ignore[no-untyped-def]
-    values = {"batch_size": 2, "lr": 2e-3, "warmup_steps": 1, "eval_every": 3,
+def _config(**overrides: object) -> TrainConfig:
+    values: dict[str, object] = {"batch_size": 2, "lr": 2e-3, "warmup_steps": 1, "eval_every": 3,
               "eval_examples": 2, "checkpoint_every": 2, "threads": 2}  # fmt: skip
     values.update(overrides)
     return load_config(overrides=[f"{k}={v}" for k, v in values.items()])
 
 
 def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
-    settings, examples, tmp_path: Path
+    settings: Settings, examples: Examples, tmp_path: Path
 ) -> None:
     from llama_cpp import Llama
 
@@ -79,6 +83,7 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
             n_ctx=1024, verbose=False, seed=0,
         )  # fmt: skip
         out = llm.create_completion(prompt, max_tokens=24, temperature=0, stop=["<end_of_turn>"])
+        assert isinstance(out, dict)  # stream=False: one response, not an iterator of chunks
         return str(out["choices"][0]["text"])
 
     base, tuned = answer(None), answer(adapter)
@@ -86,7 +91,7 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert "[" in tuned  # it learned to cite
 
     # Promoted in the registry, the service's model picks it up without a restart.
-    from chat.chat_model import Message, Usage
+    from chat.chat_model import Usage
     from chat.llama_model import LlamaCppChatModel
     from finetune.registry import AdapterRegistry
 
@@ -101,7 +106,9 @@ def test_loss_falls_adapter_exports_and_changes_llama_cpp_output(
     assert model.name.endswith("+ adapter v1")
 
 
-def test_training_resumes_from_its_last_checkpoint(settings, examples, tmp_path: Path) -> None:
+def test_training_resumes_from_its_last_checkpoint(
+    settings: Settings, examples: Examples, tmp_path: Path
+) -> None:
     train, validation = examples
     checkpoint = ensure_checkpoint(settings)
     config = _config(max_steps=4, eval_every=100)
@@ -126,7 +133,7 @@ def test_training_resumes_from_its_last_checkpoint(settings, examples, tmp_path:
     shutil.rmtree(tmp_path / "run")
 
 
-def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings, tmp_path: Path) -> None:
+def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings: Settings, tmp_path: Path) -> None:
     import torch
     from llama_cpp import Llama
     from peft import LoraConfig, get_peft_model
@@ -142,7 +149,7 @@ def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings, tmp_path: Path)
         for name, param in peft_model.named_parameters():
             if "lora_B" in name:
                 param.normal_(0, 0.05)
-    peft_model.save_pretrained(tmp_path / "peft")
+    peft_model.save_pretrained(str(tmp_path / "peft"))
     adapter = export_gguf_lora(tmp_path / "peft", tmp_path / "adapter.gguf")
 
     text = (
@@ -173,7 +180,7 @@ def test_gguf_adapter_moves_llama_cpp_logits_like_peft(settings, tmp_path: Path)
 
 
 def test_qlora_on_cpu_learns_and_the_4bit_trap_stops_the_run(
-    settings, examples, tmp_path: Path
+    settings: Settings, examples: Examples, tmp_path: Path
 ) -> None:
     pytest.importorskip("bitsandbytes", reason="the qlora extra is not installed")
     import torch

@@ -7,6 +7,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,12 +19,15 @@ from storage.factory import create_store
 from tests.app.conftest import LiveServer
 from tests.pipeline.conftest import pipeline_settings
 
+if TYPE_CHECKING:  # for types only: playwright may be missing (the importorskip below)
+    from playwright.async_api import Browser, Page
+
 pytest.importorskip("playwright", reason="the scrape extra (playwright) is not installed")
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[object]:
+async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright
@@ -34,8 +38,8 @@ async def browser() -> AsyncIterator[object]:
         await launched.close()
 
 
-async def _logged_in(browser: object, url: str) -> object:
-    page = await browser.new_page()  # type: ignore[attr-defined]
+async def _logged_in(browser: Browser, url: str) -> Page:
+    page = await browser.new_page()
     await page.goto(url + "/admin")
     assert page.url.endswith("/admin/login")  # no key, no dashboard
     await page.fill("input[name=key]", "wrong")
@@ -48,7 +52,7 @@ async def _logged_in(browser: object, url: str) -> object:
 
 
 async def test_dashboard_shows_executions_and_a_price_chart(
-    browser: object, data_dir: Path, shop: TestShop
+    browser: Browser, data_dir: Path, shop: TestShop
 ) -> None:
     settings = pipeline_settings(data_dir, shop)
     store = create_store(settings)
@@ -63,26 +67,26 @@ async def test_dashboard_shows_executions_and_a_price_chart(
 
     with LiveServer(settings, None) as live:
         page = await _logged_in(browser, live.url)
-        rows = page.locator("#executions tr.execution")  # type: ignore[attr-defined]
+        rows = page.locator("#executions tr.execution")
         assert await rows.count() >= 1
         first = await rows.first.inner_text()
         assert "import:jsonl" in first and "completed" in first and "429" in first
-        assert await page.locator("#catalogue svg.chart rect.bar").count() == 5  # type: ignore[attr-defined]
+        assert await page.locator("#catalogue svg.chart rect.bar").count() == 5
 
-        await page.fill("header input[name=q]", moved.name)  # type: ignore[attr-defined]
-        await page.click("header button:has-text('Ver precios')")  # type: ignore[attr-defined]
-        await page.click(f"a[href='/admin/products?id={moved.id.replace(':', '%3A')}']")  # type: ignore[attr-defined]
-        chart = page.locator("#price-chart svg.chart")  # type: ignore[attr-defined]
+        await page.fill("header input[name=q]", moved.name)
+        await page.click("header button:has-text('Ver precios')")
+        await page.click(f"a[href='/admin/products?id={moved.id.replace(':', '%3A')}']")
+        chart = page.locator("#price-chart svg.chart")
         await chart.wait_for()
         points = chart.locator("circle.point")
         assert await points.count() == len(history)
         last = await points.last.locator("title").text_content()
-        assert f"{history[-1].price}".replace(".", ",") in last
-        assert await page.locator("table tr").count() == len(history) + 1  # type: ignore[attr-defined]
+        assert last is not None and f"{history[-1].price}".replace(".", ",") in last
+        assert await page.locator("table tr").count() == len(history) + 1
 
 
 async def test_abort_from_the_dashboard_ends_the_scrape_aborted_with_nothing_lost(
-    browser: object, tmp_path: Path
+    browser: Browser, tmp_path: Path
 ) -> None:
     state = ShopState(products_per_chain=40)
     state.latency_s = 0.15  # slow enough to press the button in the middle
@@ -95,15 +99,15 @@ async def test_abort_from_the_dashboard_ends_the_scrape_aborted_with_nothing_los
         )  # fmt: skip
         with LiveServer(settings, None) as live:
             page = await _logged_in(browser, live.url)
-            await page.click("#scrape-all")  # type: ignore[attr-defined]
-            status = page.locator("#status-body")  # type: ignore[attr-defined]
+            await page.click("#scrape-all")
+            status = page.locator("#status-body")
             await status.filter(has_text="En marcha").wait_for(timeout=10_000)
             await asyncio.sleep(1.0)  # some products stored, more in flight
-            await page.click("#abort")  # type: ignore[attr-defined]
-            assert "Parando" in await page.inner_text(".flash")  # type: ignore[attr-defined]
-            aborted = page.locator("#executions tr.execution").filter(has_text="aborted")  # type: ignore[attr-defined]
+            await page.click("#abort")
+            assert "Parando" in await page.inner_text(".flash")
+            aborted = page.locator("#executions tr.execution").filter(has_text="aborted")
             await aborted.first.wait_for(timeout=15_000)
-            assert await page.locator("#runs .badge.aborted").count() >= 1  # type: ignore[attr-defined]
+            assert await page.locator("#runs .badge.aborted").count() >= 1
 
     store = create_store(settings)
     await store.initialize()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,10 +17,10 @@ from tests.pipeline.conftest import FakeEvaluator, FakeTrainer, pipeline_setting
 from tests.pipeline.test_pipeline import Shopper
 
 
-def _answer(client: httpx.Client, question: str) -> dict[str, object]:
+def _answer(client: httpx.Client, question: str) -> dict[str, Any]:
     response = client.post("/chat", json={"message": question})
     assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -52,9 +53,9 @@ def test_one_chain_failing_marks_the_run_and_the_others_proceed(
 
         # Dia's products are still answered from what the store had; Consum's new price is in
         cited = _answer(client, question)["products"]
-        assert dia.id in [p["id"] for p in cited]  # type: ignore[index]
+        assert dia.id in [p["id"] for p in cited]
         consum_cited = _answer(client, f"¿Cuánto cuesta {consum.name} en Consum?")["products"]
-        prices = {p["id"]: p["price"] for p in consum_cited}  # type: ignore[index]
+        prices = {p["id"]: p["price"] for p in consum_cited}
         assert prices.get(consum.id) == str(consum.price + Decimal("1.00"))
         errors = client.get("/admin/api/runs", headers={"X-Admin-Key": "operator-key"}).json()
         assert errors[0]["id"] == run["id"]
@@ -88,4 +89,4 @@ def test_a_failed_step_stops_the_run_and_the_previous_index_stays(
         assert run["steps"][1]["message"] == "not run: the run was failed"
         assert current_version(settings.index_path) == index_before
         assert trainer.trained == []
-        assert product.id in [p["id"] for p in _answer(client, product.name)["products"]]  # type: ignore[index]
+        assert product.id in [p["id"] for p in _answer(client, product.name)["products"]]

@@ -95,7 +95,7 @@ def test_the_whole_pipeline_refreshes_prices_and_promotes_a_better_adapter(
         index_after = steps["index"]["counts"]["version"]
         assert steps["index"]["counts"]["previous"] == index_before != index_after
         assert current_version(settings.index_path) == index_after
-        assert (settings.index_path / index_before).is_dir()
+        assert index_before is not None and (settings.index_path / index_before).is_dir()
         assert _cited_price(client, question, product.id) == new_price
 
         # the adapter: trained on the prepared data, evaluated, promoted past the gate

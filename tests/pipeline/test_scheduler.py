@@ -43,7 +43,7 @@ def test_the_nightly_time_is_madrid_time_all_year() -> None:
 )
 def test_bad_schedule_settings_say_what_to_write(values: dict[str, str], hint: str) -> None:
     with pytest.raises(ConfigurationError, match=hint):
-        cron_trigger(PipelineSettings(**values))  # type: ignore[arg-type]
+        cron_trigger(PipelineSettings(**values))
 
 
 def test_last_fire_before_finds_the_run_missed_in_the_window() -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from core.allergens import Allergen, AllergenInfo
 from retrieval.filters import check
 from retrieval.query import understand
+from storage.sqlite.store import SqliteProductStore
 from tests.factories import make_product
 
 NO_GLUTEN = understand("galletas sin gluten")
@@ -52,7 +53,9 @@ def test_lactose_free_keeps_lactose_free_milk_but_not_plain_milk() -> None:
     assert not check(make_product(name="Leche entera", allergens=milk), query).ok
 
 
-async def test_vectorised_filters_agree_with_the_per_product_check(sample_store) -> None:  # type: ignore[no-untyped-def]
+async def test_vectorised_filters_agree_with_the_per_product_check(
+    sample_store: SqliteProductStore,
+) -> None:
     from retrieval.filters import FilterColumns
 
     products = await sample_store.list_products(limit=1000)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.domain import ReferenceUnit
+from core.domain import Product, ReferenceUnit
 from core.text import search_terms
 from retrieval import names
 from retrieval.lexical import LexicalIndex
@@ -49,7 +49,7 @@ def test_a_word_with_nothing_near_stays_as_written(written: str) -> None:
     assert query.text == understand(written).text and query.said == ""
 
 
-def _p(name: str, **extra: object) -> object:
+def _p(name: str, **extra: object) -> Product:
     return make_product(chain_product_id=name, name=name, brand=None, **extra)
 
 
@@ -63,7 +63,7 @@ def _p(name: str, **extra: object) -> object:
     ],
 )
 def test_products_of_the_kind(kind: str, name: str) -> None:
-    assert names.of_kind(_p(name), search_terms(kind))  # type: ignore[arg-type]
+    assert names.of_kind(_p(name), search_terms(kind))
 
 
 @pytest.mark.parametrize(
@@ -78,27 +78,27 @@ def test_products_of_the_kind(kind: str, name: str) -> None:
     ],
 )
 def test_products_of_another_kind(kind: str, name: str) -> None:
-    assert not names.of_kind(_p(name), search_terms(kind))  # type: ignore[arg-type]
+    assert not names.of_kind(_p(name), search_terms(kind))
 
 
 def test_a_question_that_says_a_whole_name_among_chatter_names_it() -> None:
     terms = search_terms("hago la compra para mi madre, ¿cuánto vale Mortadela Clásica?")
-    assert names.said_whole(_p("Mortadela Clásica"), terms)  # type: ignore[arg-type]
-    assert not names.said_whole(_p("Mortadela con aceitunas"), terms)  # type: ignore[arg-type]
-    assert not names.said_whole(_p("Compra"), terms)  # type: ignore[arg-type]  # one word
+    assert names.said_whole(_p("Mortadela Clásica"), terms)
+    assert not names.said_whole(_p("Mortadela con aceitunas"), terms)
+    assert not names.said_whole(_p("Compra"), terms)  # one word
 
 
 def test_the_cheapest_of_each_chain_follows_the_cheapest_of_all() -> None:
-    def oil(chain: str, per_litre: str) -> object:
+    def oil(chain: str, per_litre: str) -> Product:
         price = Decimal(per_litre)
         return make_product(chain=chain, chain_product_id=f"{chain}{per_litre}", price=price,
                             reference_price=price)  # fmt: skip
 
     products = [oil("dia", "9.10"), oil("dia", "8.10"), oil("consum", "8.50"), oil("dia", "7.90")]
-    ordered = names.cheapest_first(products, None, across_chains=True)  # type: ignore[arg-type]
+    ordered = names.cheapest_first(products, None, across_chains=True)
     assert [(p.chain, str(p.reference_price)) for p in ordered] == [
         ("dia", "7.90"), ("consum", "8.50"), ("dia", "8.10"), ("dia", "9.10")]  # fmt: skip
-    in_one = names.cheapest_first(products, None, across_chains=False)  # type: ignore[arg-type]
+    in_one = names.cheapest_first(products, None, across_chains=False)
     assert [str(p.reference_price) for p in in_one] == ["7.90", "8.10", "8.50", "9.10"]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedder import CachedEmbedder, HashEmbedder, UseEmbedder
+from retrieval.embedder import CachedEmbedder, HashEmbedder, UseEmbedder, Vectors
 from retrieval.passages import chunks, passages_for
 from tests.factories import make_product
 
@@ -51,7 +52,7 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
     calls: list[int] = []
 
     class Counting(HashEmbedder):
-        def embed(self, texts):  # type: ignore[no-untyped-def]
+        def embed(self, texts: Sequence[str]) -> Vectors:
             calls.append(len(texts))
             return super().embed(texts)
 

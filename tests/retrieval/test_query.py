@@ -152,7 +152,7 @@ def test_injected_instructions_and_their_figures_leave_the_search(question: str)
      ("¿Esta mozzarella tiene trazas de apio?", {Allergen.CELERY}),
      ("¿Las flautas de pollo llevan gluten?", {Allergen.GLUTEN})],
 )  # fmt: skip
-def test_an_allergen_asked_about_is_asked_not_filtered(question: str, asked: set) -> None:  # type: ignore[type-arg]
+def test_an_allergen_asked_about_is_asked_not_filtered(question: str, asked: set[Allergen]) -> None:
     query = understand(question)
     assert query.asked == asked and not query.exclude
     assert not {"huevo", "apio", "gluten", "contiene", "trazas"} & set(query.text.split())

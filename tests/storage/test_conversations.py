@@ -38,7 +38,9 @@ def _turn(i: int) -> ConversationTurn:
     return ConversationTurn(role="user" if i % 2 == 0 else "assistant", content=f"mensaje {i}")
 
 
-async def test_recent_returns_last_turns_oldest_first(conversations) -> None:
+async def test_recent_returns_last_turns_oldest_first(
+    conversations: tuple[ConversationStore, str],
+) -> None:
     store, _ = conversations
     await store.append("c1", [_turn(0), _turn(1)], keep=10)
     await store.append("c1", [_turn(2), _turn(3)], keep=10)
@@ -48,7 +50,9 @@ async def test_recent_returns_last_turns_oldest_first(conversations) -> None:
     assert recent[0].role == "assistant"
 
 
-async def test_length_is_capped_oldest_dropped(conversations) -> None:
+async def test_length_is_capped_oldest_dropped(
+    conversations: tuple[ConversationStore, str],
+) -> None:
     store, _ = conversations
     for i in range(0, 10, 2):
         await store.append("c1", [_turn(i), _turn(i + 1)], keep=4)
@@ -60,7 +64,9 @@ async def test_length_is_capped_oldest_dropped(conversations) -> None:
     ]
 
 
-async def test_forget_deletes_only_that_conversation(conversations) -> None:
+async def test_forget_deletes_only_that_conversation(
+    conversations: tuple[ConversationStore, str],
+) -> None:
     store, _ = conversations
     await store.append("c1", [_turn(0)], keep=4)
     await store.append("c2", [_turn(0)], keep=4)
@@ -85,7 +91,9 @@ async def test_conversations_survive_reopening(
     await second.close()
 
 
-async def test_simultaneous_answers_are_all_remembered(conversations) -> None:
+async def test_simultaneous_answers_are_all_remembered(
+    conversations: tuple[ConversationStore, str],
+) -> None:
     # Several chats finish at the same moment: every exchange is stored, none lost or mixed.
     store, _ = conversations
     await asyncio.gather(
@@ -96,7 +104,9 @@ async def test_simultaneous_answers_are_all_remembered(conversations) -> None:
         assert [t.content for t in await store.recent(f"c{n}", 10)] == ["mensaje 0", "mensaje 1"]
 
 
-async def test_settings_are_kept_per_conversation_and_outlive_a_reset(conversations) -> None:
+async def test_settings_are_kept_per_conversation_and_outlive_a_reset(
+    conversations: tuple[ConversationStore, str],
+) -> None:
     store, _ = conversations
     await store.set_setting("telegram:1", "chain", "dia")
     await store.set_setting("telegram:2", "chain", "consum")

@@ -36,7 +36,9 @@ async def records(
     await store.close()
 
 
-async def test_runs_are_kept_with_their_steps_newest_first(records, tmp_path, request) -> None:
+async def test_runs_are_kept_with_their_steps_newest_first(
+    records: tuple[PipelineRecords, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     store, db = records
     first = PipelineRun(trigger="schedule", steps=[StepRecord(name="scrape")])
     await store.save_run(first)
@@ -62,7 +64,7 @@ async def test_runs_are_kept_with_their_steps_newest_first(records, tmp_path, re
         await store.initialize()  # the fixture closes it
 
 
-async def test_one_lease_holder_at_a_time(records) -> None:
+async def test_one_lease_holder_at_a_time(records: tuple[PipelineRecords, str]) -> None:
     store, _ = records
     assert await store.acquire_lease("pipeline", "worker-1", ttl_s=30)
     assert not await store.acquire_lease("pipeline", "worker-2", ttl_s=30)
@@ -77,7 +79,7 @@ async def test_one_lease_holder_at_a_time(records) -> None:
     assert await store.acquire_lease("pipeline", "worker-2", ttl_s=30)
 
 
-async def test_an_expired_lease_is_taken_over(records) -> None:
+async def test_an_expired_lease_is_taken_over(records: tuple[PipelineRecords, str]) -> None:
     store, _ = records
     assert await store.acquire_lease("pipeline", "dead-worker", ttl_s=0.05)
     await asyncio.sleep(0.1)
@@ -86,7 +88,9 @@ async def test_an_expired_lease_is_taken_over(records) -> None:
     assert not await store.acquire_lease("pipeline", "dead-worker", ttl_s=30)
 
 
-async def test_concurrent_claims_have_exactly_one_winner(records) -> None:
+async def test_concurrent_claims_have_exactly_one_winner(
+    records: tuple[PipelineRecords, str],
+) -> None:
     store, _ = records
     wins = await asyncio.gather(
         *(store.acquire_lease("pipeline", f"worker-{i}", ttl_s=30) for i in range(8))

@@ -75,6 +75,12 @@ class Score:
     spanish: bool = True
     why: list[str] = field(default_factory=list)
 
+    def require(self, ok: bool, why: str) -> bool:
+        """`ok`, noting `why` the answer falls short when it is not."""
+        if not ok:
+            self.why.append(why)
+        return ok
+
 
 def cited_ids(answer: str, context: Sequence[ProductFacts]) -> list[str]:
     return [f.product.id for f in cited(answer, context)]
@@ -126,31 +132,27 @@ def score(
         result.why.append("se niega a responder algo que los datos responden")
     if gold.price or gold.reference_price:
         figure = gold.price or gold.reference_price or ""
-        result.price = _price_right(answer, figure, cited, context, gold.forbidden)
-        if not result.price:
-            result.why.append(f"no da {gold.price or gold.reference_price} (o da otro precio)")
+        result.price = result.require(
+            _price_right(answer, figure, cited, context, gold.forbidden),
+            f"no da {figure} (o da otro precio)",
+        )
     if gold.total:
-        result.price = gold.total in answer
-        if not result.price:
-            result.why.append(f"no da el total, {gold.total}")
+        result.price = result.require(gold.total in answer, f"no da el total, {gold.total}")
     if gold.units is not None:
-        result.price = _says_number(text, gold.units)
-        if not result.price:
-            result.why.append(f"no dice cuántos: {gold.units}")
+        said = _says_number(text, gold.units)
+        result.price = result.require(said, f"no dice cuántos: {gold.units}")
     if gold.trend:
-        result.trend = bool(_TREND_WORDS[gold.trend].search(text))
-        if not result.trend:
-            result.why.append(f"no dice bien si subió o bajó ({gold.trend})")
+        said = bool(_TREND_WORDS[gold.trend].search(text))
+        result.trend = result.require(said, f"no dice bien si subió o bajó ({gold.trend})")
     if gold.states:
-        result.stated = gold.states in answer
-        if not result.stated:
-            result.why.append(f"no dice {gold.states}")
+        result.stated = result.require(gold.states in answer, f"no dice {gold.states}")
     if gold.allergen:
         status = AllergenStatus(gold.allergen_status or "unknown")
         names = [f.product.name for f in context]
-        result.allergen = _allergen_right(answer, Allergen(gold.allergen), status, names)
-        if not result.allergen:
-            result.why.append(f"no dice bien lo que la etiqueta dice de {gold.allergen}")
+        result.allergen = result.require(
+            _allergen_right(answer, Allergen(gold.allergen), status, names),
+            f"no dice bien lo que la etiqueta dice de {gold.allergen}",
+        )
     # right: the right product, its figure, nothing unsupported (an echo of the prompt holds
     # the right price too, but is not an answer)
     # the service's own check (`grounded`) is reported, not required: it would grade the service

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from core.domain import ConversationTurn
 from core.settings import Settings
 from storage.codec import decode_ts, encode_ts
-from storage.sidecar import MongoCollections, SqliteTables
+from storage.sidecar import MongoCollections, SqliteTables, mongo_location
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversation_turns (
@@ -162,10 +162,6 @@ class MongoConversationStore(MongoCollections):
 
 
 def create_conversation_store(settings: Settings) -> ConversationStore:
-    if settings.store_backend == "mongodb" and settings.store.mongodb_uri is not None:
-        return MongoConversationStore(
-            settings.store.mongodb_uri.get_secret_value(),
-            settings.store.mongodb_database,
-            settings.store.timeout_s,
-        )
+    if (mongo := mongo_location(settings)) is not None:
+        return MongoConversationStore(*mongo, settings.store.timeout_s)
     return SqliteConversationStore(settings.sqlite_path, settings.store.timeout_s)

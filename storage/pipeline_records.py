@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from core.runs import PipelineRun, StepStatus
 from core.settings import Settings
-from storage.sidecar import MongoCollections, SqliteTables
+from storage.sidecar import MongoCollections, SqliteTables, mongo_location
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipeline_runs (
@@ -151,10 +151,6 @@ class MongoPipelineRecords(MongoCollections):
 
 
 def create_pipeline_records(settings: Settings) -> PipelineRecords:
-    if settings.store_backend == "mongodb" and settings.store.mongodb_uri is not None:
-        return MongoPipelineRecords(
-            settings.store.mongodb_uri.get_secret_value(),
-            settings.store.mongodb_database,
-            settings.store.timeout_s,
-        )
+    if (mongo := mongo_location(settings)) is not None:
+        return MongoPipelineRecords(*mongo, settings.store.timeout_s)
     return SqlitePipelineRecords(settings.sqlite_path, settings.store.timeout_s)

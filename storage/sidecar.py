@@ -7,8 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from storage.mongo.connection import MongoConnection
 from storage.sqlite.connection import SqliteConnection
+
+
+def mongo_location(settings: Settings) -> tuple[str, str] | None:
+    """(URI, database) when the store is MongoDB; None for the SQLite file."""
+    uri = settings.store.mongodb_uri
+    if settings.store_backend == "mongodb" and uri is not None:
+        return uri.get_secret_value(), settings.store.mongodb_database
+    return None
 
 
 class SqliteTables:

@@ -114,3 +114,5 @@ def test_the_gate_passes_a_candidate_only_when_at_least_as_accurate(settings: Se
     assert (worse["accuracy"], worse["passes"]) == (0.5, False)
     assert better["baseline"]["adapter"] == "bad.gguf" and better["promoted"] is False
     assert "7,95" in worse["candidate"]["answers"][0]["answer"]
+    tie = judge_on_examples(examples, model_for)(settings, Path("good.gguf"), Path("good.gguf"))
+    assert (tie["accuracy"], tie["passes"]) == (1.0, True)  # as accurate: it may replace it

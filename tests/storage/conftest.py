@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from core.settings import Settings, StoreSettings
 from storage.base import Catalogue, ErrorLog, ExecutionLog, ProductStore
 from storage.sqlite.catalogue import SqliteCatalogue
 from storage.sqlite.connection import SqliteConnection
@@ -38,6 +40,23 @@ def mongodb_uri() -> Iterator[str]:
 
     with FakeMongoServer() as server:
         yield server.uri
+
+
+def on_backend(base: Settings, kind: str, request: pytest.FixtureRequest) -> Settings:
+    """`base` with its store on SQLite (its data folder's file) or on a fresh MongoDB database."""
+    if kind == "sqlite":
+        return base
+    uri = SecretStr(request.getfixturevalue("mongodb_uri"))
+    store = StoreSettings(
+        mongodb_uri=uri, mongodb_database=f"t{uuid.uuid4().hex[:10]}", timeout_s=5
+    )
+    return base.model_copy(update={"store": store})
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def backend_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Settings whose store is each backend in turn (the record sets beside it follow)."""
+    return on_backend(settings, request.param, request)
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])

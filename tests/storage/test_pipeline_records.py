@@ -4,54 +4,38 @@ lease holder at a time, expired leases taken over."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from core.runs import PipelineRun, StepRecord, StepStatus
-from storage.pipeline_records import (
-    MongoPipelineRecords,
-    PipelineRecords,
-    SqlitePipelineRecords,
-    interrupted,
-)
+from core.settings import Settings
+from storage.pipeline_records import PipelineRecords, create_pipeline_records, interrupted
 
 
-def _open(kind: str, tmp_path: Path, request: pytest.FixtureRequest, db: str) -> PipelineRecords:
-    if kind == "sqlite":
-        return SqlitePipelineRecords(tmp_path / "store.db")
-    return MongoPipelineRecords(request.getfixturevalue("mongodb_uri"), db, timeout_s=5)
-
-
-@pytest.fixture(params=["sqlite", "mongodb"])
-async def records(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[PipelineRecords, str]]:
-    db = f"test_{uuid.uuid4().hex[:12]}"
-    store = _open(request.param, tmp_path, request, db)
+@pytest.fixture
+async def records(backend_settings: Settings) -> AsyncIterator[PipelineRecords]:
+    store = create_pipeline_records(backend_settings)
     await store.initialize()
-    yield store, db
+    yield store
     await store.close()
 
 
 async def test_runs_are_kept_with_their_steps_newest_first(
-    records: tuple[PipelineRecords, str], tmp_path: Path, request: pytest.FixtureRequest
+    records: PipelineRecords, backend_settings: Settings
 ) -> None:
-    store, db = records
     first = PipelineRun(trigger="schedule", steps=[StepRecord(name="scrape")])
-    await store.save_run(first)
+    await records.save_run(first)
     second = PipelineRun(trigger="api", steps=[StepRecord(name="index")])
-    await store.save_run(second)
+    await records.save_run(second)
     first.step("scrape").status = StepStatus.DEGRADED
     first.step("scrape").counts = {"products": 12, "failed_chains": ["dia"]}
     first.touch_finished(StepStatus.DEGRADED)
-    await store.save_run(first)  # replaced, not duplicated
+    await records.save_run(first)  # replaced, not duplicated
 
-    assert [r.id for r in await store.list_runs()] == [second.id, first.id]
-    await store.close()
-    reopened = _open(request.node.callspec.params["records"], tmp_path, request, db)
+    assert [r.id for r in await records.list_runs()] == [second.id, first.id]
+    await records.close()
+    reopened = create_pipeline_records(backend_settings)
     await reopened.initialize()
     try:
         again = await reopened.get_run(first.id)
@@ -61,39 +45,36 @@ async def test_runs_are_kept_with_their_steps_newest_first(
         assert await reopened.get_run("nope") is None
     finally:
         await reopened.close()
-        await store.initialize()  # the fixture closes it
+        await records.initialize()  # the fixture closes it
 
 
-async def test_one_lease_holder_at_a_time(records: tuple[PipelineRecords, str]) -> None:
-    store, _ = records
-    assert await store.acquire_lease("pipeline", "worker-1", ttl_s=30)
-    assert not await store.acquire_lease("pipeline", "worker-2", ttl_s=30)
-    assert await store.acquire_lease("pipeline", "worker-1", ttl_s=30)  # renewal
-    assert await store.lease_holder("pipeline") == "worker-1"
-    assert await store.acquire_lease("other", "worker-2", ttl_s=30)  # leases are per name
+async def test_one_lease_holder_at_a_time(records: PipelineRecords) -> None:
+    assert await records.acquire_lease("pipeline", "worker-1", ttl_s=30)
+    assert not await records.acquire_lease("pipeline", "worker-2", ttl_s=30)
+    assert await records.acquire_lease("pipeline", "worker-1", ttl_s=30)  # renewal
+    assert await records.lease_holder("pipeline") == "worker-1"
+    assert await records.acquire_lease("other", "worker-2", ttl_s=30)  # leases are per name
 
-    await store.release_lease("pipeline", "worker-2")  # not the holder: nothing happens
-    assert await store.lease_holder("pipeline") == "worker-1"
-    await store.release_lease("pipeline", "worker-1")
-    assert await store.lease_holder("pipeline") is None
-    assert await store.acquire_lease("pipeline", "worker-2", ttl_s=30)
+    await records.release_lease("pipeline", "worker-2")  # not the holder: nothing happens
+    assert await records.lease_holder("pipeline") == "worker-1"
+    await records.release_lease("pipeline", "worker-1")
+    assert await records.lease_holder("pipeline") is None
+    assert await records.acquire_lease("pipeline", "worker-2", ttl_s=30)
 
 
-async def test_an_expired_lease_is_taken_over(records: tuple[PipelineRecords, str]) -> None:
-    store, _ = records
-    assert await store.acquire_lease("pipeline", "dead-worker", ttl_s=0.05)
+async def test_an_expired_lease_is_taken_over(records: PipelineRecords) -> None:
+    assert await records.acquire_lease("pipeline", "dead-worker", ttl_s=0.05)
     await asyncio.sleep(0.1)
-    assert await store.lease_holder("pipeline") is None
-    assert await store.acquire_lease("pipeline", "worker-2", ttl_s=30)
-    assert not await store.acquire_lease("pipeline", "dead-worker", ttl_s=30)
+    assert await records.lease_holder("pipeline") is None
+    assert await records.acquire_lease("pipeline", "worker-2", ttl_s=30)
+    assert not await records.acquire_lease("pipeline", "dead-worker", ttl_s=30)
 
 
 async def test_concurrent_claims_have_exactly_one_winner(
-    records: tuple[PipelineRecords, str],
+    records: PipelineRecords,
 ) -> None:
-    store, _ = records
     wins = await asyncio.gather(
-        *(store.acquire_lease("pipeline", f"worker-{i}", ttl_s=30) for i in range(8))
+        *(records.acquire_lease("pipeline", f"worker-{i}", ttl_s=30) for i in range(8))
     )
     assert wins.count(True) == 1
 

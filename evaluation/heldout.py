@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chat.chat_model import ChatModel, Usage
-from chat.facts import ProductFacts, money, reference, size
+from chat.facts import ProductFacts, cited, money, reference, size
 from core.settings import Settings
 from evaluation.metrics import score
 from evaluation.questions import Gold, Question
@@ -72,7 +72,9 @@ def question_of(example: Example) -> Question:
     if family in ("absent", "off_topic"):
         return Question(family, family, example.question, Gold(answerable=False))
     target = next((f for f in example.facts if f.product.id == example.product_id), None)
-    gold = Gold(product_ids=(example.product_id,) if example.product_id else ())
+    # what a right answer may cite: the example's product first, then any its gold answer lists
+    listed = [f.product.id for f in cited(example.messages[-1].content, example.facts)]
+    gold = Gold(product_ids=tuple(i for i in dict.fromkeys([example.product_id, *listed]) if i))
     if target is not None:
         gold = _with_figure(gold, family, target)
     return Question(family, family, example.question, gold)

@@ -24,10 +24,18 @@ MILK = make_product(
 FACTS = [ProductFacts(1, OIL), ProductFacts(2, MILK)]
 
 
-def _example(family: str, product_id: str | None = OIL.id) -> Example:
+def _example(family: str, product_id: str | None = OIL.id, gold: str = "gold") -> Example:
     messages = [Message("user", "Productos: ...\n\nPregunta: ¿Cuánto cuesta?"),
-                Message("assistant", "gold")]  # fmt: skip
+                Message("assistant", gold)]  # fmt: skip
     return Example(messages, family, "validation", product_id, FACTS)
+
+
+def test_a_list_answer_may_cite_any_product_its_gold_lists() -> None:
+    listed = _example("under", MILK.id, gold="Hay estos: Leche [2] a 0,95 €; Aceite [1] a 8,95 €.")
+    alone = _example("under", MILK.id, gold="Leche [2] a 0,95 €.")
+
+    assert judge_answer(listed, "Tengo Aceite [1] a 8,95 €.")[0] is True
+    assert judge_answer(alone, "Tengo Aceite [1] a 8,95 €.")[0] is False
 
 
 @pytest.mark.parametrize(

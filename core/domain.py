@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,6 +42,15 @@ def new_execution_id() -> str:
 
 def make_product_id(chain: str, chain_product_id: str) -> str:
     return f"{chain}:{chain_product_id}"
+
+
+def web_url(value: str | None) -> str | None:
+    """`value` when it is an absolute http(s) address, else None."""
+    if value is None:
+        return None
+    value = value.strip()
+    parts = urlsplit(value)  # drops tabs and newlines, as browsers do ("java\tscript:")
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 class ReferenceUnit(StrEnum):
@@ -92,12 +102,20 @@ class Product(BaseModel):
     storage_instructions: str | None = None
     usage_instructions: str | None = None
     origin: str | None = None
-    url: str | None = None
+    url: str | None = Field(None, description="The product's page: an absolute http(s) address.")
 
     @field_validator("observed_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return to_utc_ms(value)
+
+    @field_validator("url")
+    @classmethod
+    def _web_page(cls, value: str | None) -> str | None:
+        """Only an absolute http(s) address is kept: anything else (`javascript:`, `data:`, a
+        relative path) would become a link in the dashboard and the chat page, so it is dropped
+        here, on import, on scrape and on every read of an older store."""
+        return web_url(value)
 
     @property
     def id(self) -> str:

@@ -16,12 +16,14 @@ from fastapi.templating import Jinja2Templates
 from app.dashboard import actions, data
 from app.security import ADMIN_COOKIE
 from core import charts
+from core.domain import web_url
 from core.errors import SuperSmartError
 from core.runs import STEPS
 from ingestion.scrapers.registry import discover_scrapers
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=str(files("app") / "templates"))
+templates.env.filters["web_url"] = web_url  # a link only to an http(s) page, whatever is stored
 COMMANDS: dict[str, tuple[list[str], str]] = {
     "pipeline": (list(STEPS), "pipeline completo"),
     "scrape": (["scrape"], "scraping"),

@@ -67,7 +67,7 @@ function card(p) {
   if (p.reference_price) box.append(el("div", "meta", `${euros(p.reference_price)}/${p.reference_unit}`));
   const date = new Date(p.price_date + "T00:00:00").toLocaleDateString("es-ES");
   box.append(el("div", "meta chain", `${p.chain} · precio a ${date}`));
-  if (p.url) {
+  if (p.url && /^https?:\/\//i.test(p.url)) {  // a link only to a web page, never javascript:
     const link = el("a", "meta", "Ver en la tienda");
     link.href = p.url; link.target = "_blank"; link.rel = "noopener";
     box.append(link);

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.dashboard import pages as dashboard
+from app.headers import SecurityHeaders
 from app.limits import BodyLimit
 from app.metrics import Metrics
 from app.routes import admin, chat, openai, ops
@@ -141,6 +142,7 @@ def create_app(
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+import time
 
 from fastapi import Request
 
@@ -51,31 +53,75 @@ def _presented_key(request: Request) -> str | None:
 
 
 ADMIN_COOKIE = "supersmart_admin"
+SESSION_S = 12 * 3600  # an operator logs in again after this
+FAILURES_PER_MINUTE = 10  # wrong admin keys per client address, then a wait
+
+
+class AdminSessions:
+    """Dashboard sessions: a random token per login, kept (as its hash) in this process until
+    logout or expiry. A stolen cookie dies with the session; restarting the server logs
+    everybody out."""
+
+    def __init__(self, ttl_s: float = SESSION_S, max_sessions: int = 256) -> None:
+        self._ttl_s = ttl_s
+        self._max = max_sessions
+        self._expiry: dict[str, float] = {}  # sha256(token) -> monotonic expiry
+
+    def open(self) -> str:
+        now = time.monotonic()
+        self._expiry = {h: t for h, t in self._expiry.items() if t > now}
+        while len(self._expiry) >= self._max:  # the oldest session ends first
+            self._expiry.pop(min(self._expiry, key=self._expiry.__getitem__))
+        token = secrets.token_urlsafe(32)
+        self._expiry[_digest(token)] = now + self._ttl_s
+        return token
+
+    def valid(self, token: str) -> bool:
+        return bool(token) and self._expiry.get(_digest(token), 0.0) > time.monotonic()
+
+    def close(self, token: str) -> None:
+        self._expiry.pop(_digest(token), None)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AdminGuard:
-    """The operator's key, sent as `X-Admin-Key` (scripts) or held in a cookie after the
-    dashboard's login form. The cookie carries an HMAC of the key, never the key itself."""
+    """The operator's key, sent as `X-Admin-Key` (scripts) or exchanged at the dashboard's
+    login form for a session cookie (never the key itself). Wrong keys are counted per client
+    address: after `FAILURES_PER_MINUTE` of them the client waits, right key or not."""
 
     def __init__(self, settings: ApiSettings) -> None:
         key = settings.admin_key.get_secret_value() if settings.admin_key else ""
         self._key = key.encode()
         self.enabled = bool(key)
+        self.sessions = AdminSessions()
+        self._failures = RateLimiter(FAILURES_PER_MINUTE)
 
-    def cookie_value(self) -> str:
-        return hmac.new(self._key, b"supersmart dashboard", hashlib.sha256).hexdigest()
+    def login(self, request: Request, given: str) -> str | None:
+        """A new session's token for the right key, None for a wrong one; raises
+        `RateLimitedError` while the client has failed too often."""
+        return self.sessions.open() if self._accepts(request, given) else None
 
-    def accepts_key(self, given: str) -> bool:
-        return self.enabled and hmac.compare_digest(given.encode(), self._key)
+    def logout(self, request: Request) -> None:
+        self.sessions.close(request.cookies.get(ADMIN_COOKIE, ""))
 
     def allowed(self, request: Request) -> bool:
         if not self.enabled:
             return False
         header = request.headers.get("x-admin-key")
         if header is not None:
-            return self.accepts_key(header)
-        cookie = request.cookies.get(ADMIN_COOKIE, "")
-        return hmac.compare_digest(cookie.encode(), self.cookie_value().encode())
+            return self._accepts(request, header)
+        return self.sessions.valid(request.cookies.get(ADMIN_COOKIE, ""))
+
+    def _accepts(self, request: Request, given: str) -> bool:
+        client = request.client.host if request.client else "unknown"
+        self._failures.check(client)
+        if self.enabled and hmac.compare_digest(given.encode(), self._key):
+            return True
+        self._failures.take(client)
+        return False
 
     def check(self, request: Request) -> None:
         if not self.enabled:

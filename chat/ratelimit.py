@@ -20,19 +20,36 @@ class RateLimiter:
         self._max_clients = max_clients
 
     def take(self, client: str, now: float | None = None) -> None:
+        """Charge `client` one request, or raise `RateLimitedError` when it has none left."""
         if self._capacity == 0:
             return
         now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.pop(client, (self._capacity, now))
-        tokens = min(self._capacity, tokens + (now - last) * self._rate)
+        tokens = self._level(client, now)
         if tokens < 1:
             self._buckets[client] = (tokens, now)
-            wait = math.ceil((1 - tokens) / self._rate)
-            raise RateLimitedError(
-                f"Too many requests: the limit is {int(self._capacity)} a minute. "
-                f"Retry in {wait} s.",
-                retry_after_s=wait,
-            )
+            self._refuse(tokens)
         self._buckets[client] = (tokens - 1, now)
         while len(self._buckets) > self._max_clients:  # bounded memory: forget the idlest
             self._buckets.popitem(last=False)
+
+    def check(self, client: str, now: float | None = None) -> None:
+        """Raise as `take` would, charging nothing: for doors that count only failures (the
+        admin login), checked before the attempt is judged."""
+        if self._capacity == 0:
+            return
+        tokens = self._level(client, time.monotonic() if now is None else now)
+        if tokens < 1:
+            self._refuse(tokens)
+
+    def _level(self, client: str, now: float) -> float:
+        tokens, last = self._buckets.pop(client, (self._capacity, now))
+        self._buckets[client] = (tokens, last)  # most recently used last
+        return min(self._capacity, tokens + (now - last) * self._rate)
+
+    def _refuse(self, tokens: float) -> None:
+        wait = math.ceil((1 - tokens) / self._rate)
+        raise RateLimitedError(
+            f"Too many requests: the limit is {int(self._capacity)} a minute. "
+            f"Retry in {wait} s.",
+            retry_after_s=wait,
+        )

@@ -56,7 +56,7 @@ def demo(
         # opens with a key made for this session unless one is configured.
         api, made = settings.api, settings.api.admin_key is None
         if made:
-            api = api.model_copy(update={"admin_key": SecretStr(secrets.token_urlsafe(12))})
+            api = api.model_copy(update={"admin_key": SecretStr(secrets.token_urlsafe(18))})
         pipeline = settings.pipeline.model_copy(update={"schedule_in_api": False})
         served = settings.model_copy(update={"api": api, "pipeline": pipeline})
         run_server(served, api.host, api.port, show_key=made)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pydantic_core
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -201,6 +201,9 @@ class ChatSettings(BaseModel):
     )
 
 
+MIN_ADMIN_KEY = 16  # characters
+
+
 class ApiSettings(BaseModel):
     """The HTTP service (`supersmart serve`)."""
 
@@ -221,8 +224,19 @@ class ApiSettings(BaseModel):
     admin_key: SecretStr | None = Field(
         None,
         description="Key for the operator dashboard (`/admin`) and the pipeline routes "
-        "(`X-Admin-Key`). Unset: they are closed.",
+        f"(`X-Admin-Key`), at least {MIN_ADMIN_KEY} characters. Unset: they are closed.",
     )
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_KEY:
+            raise ValueError(
+                f"the admin key must be at least {MIN_ADMIN_KEY} characters (it guards every "
+                "operator action): generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`"
+            )
+        return value
 
 
 class BotSettings(BaseModel):

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.dashboard import actions, data
-from app.security import ADMIN_COOKIE
+from app.security import ADMIN_COOKIE, SESSION_S
 from core import charts
 from core.domain import web_url
-from core.errors import SuperSmartError
+from core.errors import RateLimitedError, SuperSmartError
 from core.runs import STEPS
 from ingestion.scrapers.registry import discover_scrapers
 
@@ -55,24 +55,37 @@ async def login_page(request: Request, failed: bool = False) -> Response:
 @router.post("/login")
 async def login(request: Request, key: str = Form("")) -> Response:
     guard = request.app.state.admin_guard
-    if not guard.accepts_key(key):
+    try:
+        token = guard.login(request, key)
+    except RateLimitedError as exc:
+        refused = templates.TemplateResponse(
+            request,
+            "admin_login.html",
+            {"enabled": guard.enabled, "failed": True, "wait_s": exc.retry_after_s},
+            status_code=429,
+        )
+        refused.headers["Retry-After"] = str(exc.retry_after_s)
+        return refused
+    if token is None:
         return RedirectResponse("/admin/login?failed=1", status_code=303)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
         ADMIN_COOKIE,
-        guard.cookie_value(),
+        token,  # this login's session, not the key: it ends at logout
         httponly=True,
         samesite="strict",  # a form on another site cannot post with it
         secure=request.url.scheme == "https",
-        max_age=12 * 3600,
+        max_age=SESSION_S,
+        path="/admin",
     )
     return response
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    request.app.state.admin_guard.logout(request)
     response = _login()
-    response.delete_cookie(ADMIN_COOKIE)
+    response.delete_cookie(ADMIN_COOKIE, path="/admin")
     return response
 
 

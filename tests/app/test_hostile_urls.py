@@ -45,7 +45,7 @@ def test_web_pages_are_kept() -> None:
 
 async def test_an_imported_javascript_url_never_becomes_a_link(tmp_path: Path) -> None:
     settings = chat_settings(
-        tmp_path / "data", model={"backend": "data-only"}, api={"admin_key": "operator-key"}
+        tmp_path / "data", model={"backend": "data-only"}, api={"admin_key": "operator-key-for-tests"}
     )
     rows = [
         {"chain": "dia", "chain_product_id": "1", "name": "Leche trampa", "price": "1.00",
@@ -65,7 +65,7 @@ async def test_an_imported_javascript_url_never_becomes_a_link(tmp_path: Path) -
         LiveServer(settings, None) as live,
         httpx.Client(base_url=live.url, follow_redirects=True, timeout=30) as client,
     ):
-        client.post("/admin/login", data={"key": "operator-key"})
+        client.post("/admin/login", data={"key": "operator-key-for-tests"})
         trap = client.get("/admin/products", params={"id": "dia:1"}).text
         good = client.get("/admin/products", params={"id": "dia:2"}).text
 

@@ -18,7 +18,7 @@ from ingestion.testshop import ShopState, TestShop
 from pipeline.logs import StepLog
 from tests.app.conftest import LiveServer, chat_settings, data_dir, sample_data_dir
 
-ADMIN = {"X-Admin-Key": "operator-key"}
+ADMIN = {"X-Admin-Key": "operator-key-for-tests"}
 
 
 class FakeTrainer:
@@ -70,7 +70,7 @@ def shop() -> Iterator[TestShop]:
 def pipeline_settings(data_dir: Path, shop: TestShop, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "model": {"backend": "data-only"},
-        "api": {"admin_key": "operator-key", "rate_limit_per_minute": 0},
+        "api": {"admin_key": "operator-key-for-tests", "rate_limit_per_minute": 0},
         "scrape": {
             "base_urls": shop.base_urls(),
             "delay_s": 0,

@@ -18,7 +18,7 @@ from tests.pipeline.conftest import ADMIN, pipeline_settings, wait_for_run
 
 
 def _login(client: httpx.Client) -> None:
-    response = client.post("/admin/login", data={"key": "operator-key"})
+    response = client.post("/admin/login", data={"key": "operator-key-for-tests"})
     assert response.status_code == 200 and str(response.url).endswith("/admin")
 
 
@@ -35,11 +35,11 @@ def test_pages_and_commands_need_the_key(data_dir: Path, shop: TestShop) -> None
         client.post("/admin/actions/index")
         assert client.get("/admin/api/runs", headers=ADMIN).json() == []  # nothing started
         wrong = client.post("/admin/login", data={"key": "guess"})
-        assert str(wrong.url).endswith("failed=1") and "operator-key" not in wrong.text
+        assert str(wrong.url).endswith("failed=1") and "operator-key-for-tests" not in wrong.text
         assert "supersmart_admin" not in client.cookies
 
         _login(client)
-        assert client.cookies["supersmart_admin"] != "operator-key"  # an HMAC, not the key
+        assert client.cookies["supersmart_admin"] != "operator-key-for-tests"  # an HMAC, not the key
         page = client.get("/admin").text
         for section in ("Modo actual", "Ejecuciones por cadena", "Errores de scraping",
                         "Cambios de precio", "Versiones", "import:jsonl"):  # fmt: skip

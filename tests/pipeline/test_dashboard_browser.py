@@ -45,7 +45,7 @@ async def _logged_in(browser: Browser, url: str) -> Page:
     await page.fill("input[name=key]", "wrong")
     await page.click("button[type=submit]")
     assert "Clave incorrecta" in await page.inner_text("body")
-    await page.fill("input[name=key]", "operator-key")
+    await page.fill("input[name=key]", "operator-key-for-tests")
     await page.click("button[type=submit]")
     await page.wait_for_url(url + "/admin")
     return page

@@ -6,13 +6,12 @@ Everything heavy (store, index, model) opens in the lifespan and is kept on `app
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -22,7 +21,7 @@ from app import errors
 from app.dashboard import pages as dashboard
 from app.headers import SecurityHeaders
 from app.limits import BodyLimit
-from app.metrics import Metrics
+from app.metrics import Metrics, RequestCounting
 from app.routes import admin, chat, openai, ops
 from app.security import AdminGuard, Guard
 from chat.chat_model import ChatModel
@@ -122,18 +121,6 @@ def create_app(
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
 
-    @app.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        app.state.metrics.requests.labels(path, str(response.status_code)).inc()
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return response
-
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -141,7 +128,10 @@ def create_app(
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.api.max_body_bytes, timeout_s=settings.api.body_timeout_s
+    )
+    app.add_middleware(RequestCounting, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -78,7 +78,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        kind = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        kind = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
         return error_response(exc.status_code, kind, str(exc.detail))

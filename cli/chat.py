@@ -38,6 +38,7 @@ def run_server(settings: Settings, host: str, port: int, show_key: bool = False)
     import uvicorn
 
     from app.api import create_app
+    from app.server import server_options
 
     console.print(
         f"Chat page: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs  "
@@ -55,7 +56,9 @@ def run_server(settings: Settings, host: str, port: int, show_key: bool = False)
             f"Nightly pipeline: '{pipeline.schedule}' ({pipeline.timezone}); "
             "see `supersmart pipeline list`."
         )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", **server_options(settings)
+    )
 
 
 def ask(

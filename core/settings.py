@@ -218,6 +218,15 @@ class ApiSettings(BaseModel):
         30, ge=0, description="Chat requests per minute per API key (or client IP); 0: no limit."
     )
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="A connection whose request headers take longer is closed."
+    )
+    body_timeout_s: float = Field(
+        15.0, gt=0, description="A request body that takes longer to arrive gets 408."
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Connections served at once; over it, requests get 503."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call the API."
     )

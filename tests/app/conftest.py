@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from app.api import create_app
+from app.server import server_options
 from chat.chat_model import ChatModel
 from core.settings import Settings
 from ingestion.importers import ReadContext, get_reader
@@ -68,7 +69,7 @@ class LiveServer(LoopbackServer):
 
     def __init__(self, settings: Settings, model: ChatModel | None, **parts: Any) -> None:
         self.app = create_app(settings, model=model, **parts)
-        super().__init__(self.app)
+        super().__init__(self.app, **server_options(settings))  # as `supersmart serve` runs it
 
 
 @contextmanager

@@ -45,7 +45,9 @@ def test_web_pages_are_kept() -> None:
 
 async def test_an_imported_javascript_url_never_becomes_a_link(tmp_path: Path) -> None:
     settings = chat_settings(
-        tmp_path / "data", model={"backend": "data-only"}, api={"admin_key": "operator-key-for-tests"}
+        tmp_path / "data",
+        model={"backend": "data-only"},
+        api={"admin_key": "operator-key-for-tests"},
     )
     rows = [
         {"chain": "dia", "chain_product_id": "1", "name": "Leche trampa", "price": "1.00",

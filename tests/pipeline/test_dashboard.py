@@ -39,7 +39,9 @@ def test_pages_and_commands_need_the_key(data_dir: Path, shop: TestShop) -> None
         assert "supersmart_admin" not in client.cookies
 
         _login(client)
-        assert client.cookies["supersmart_admin"] != "operator-key-for-tests"  # an HMAC, not the key
+        assert (
+            client.cookies["supersmart_admin"] != "operator-key-for-tests"
+        )  # an HMAC, not the key
         page = client.get("/admin").text
         for section in ("Modo actual", "Ejecuciones por cadena", "Errores de scraping",
                         "Cambios de precio", "Versiones", "import:jsonl"):  # fmt: skip

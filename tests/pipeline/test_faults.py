@@ -57,7 +57,9 @@ def test_one_chain_failing_marks_the_run_and_the_others_proceed(
         consum_cited = _answer(client, f"¿Cuánto cuesta {consum.name} en Consum?")["products"]
         prices = {p["id"]: p["price"] for p in consum_cited}
         assert prices.get(consum.id) == str(consum.price + Decimal("1.00"))
-        errors = client.get("/admin/api/runs", headers={"X-Admin-Key": "operator-key-for-tests"}).json()
+        errors = client.get(
+            "/admin/api/runs", headers={"X-Admin-Key": "operator-key-for-tests"}
+        ).json()
         assert errors[0]["id"] == run["id"]
 
 

@@ -1,0 +1,70 @@
+"""How `supersmart serve` runs the app under uvicorn, with the limits a server on a network
+needs and uvicorn lacks by default.
+
+uvicorn waits for a request's headers forever: a client that opens a connection and sends half
+a request line (or nothing) holds a socket and a file descriptor until it goes away, so a few
+thousand of them exhaust the process (probed: 3,000 half-open sockets, all still held after
+60 s). `DeadlineH11Protocol` closes a connection whose headers have not all arrived within
+`api.header_timeout_s` (at connect, and again after each response on a kept-alive
+connection). A body that stops arriving is `app.limits.BodyLimit`'s (408 after
+`api.body_timeout_s`). `api.max_connections` caps the connections served at once: over it,
+requests get 503.
+
+On the open internet, put a reverse proxy in front as well (nginx, Caddy, a cloud load
+balancer): TLS, per-address connection limits and request buffering belong there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from core.settings import Settings
+
+
+class DeadlineH11Protocol(H11Protocol):
+    header_timeout_s = 10.0  # set per server by `server_options`
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._await_headers()
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not before:  # a request's headers are in: its cycle has started
+            self._cancel_deadline()
+
+    def on_response_complete(self) -> None:
+        self._await_headers()  # before uvicorn reads a pipelined request, which cancels it
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _await_headers(self) -> None:
+        self._cancel_deadline()
+        self._deadline = self.loop.call_later(self.header_timeout_s, self._headers_too_late)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _headers_too_late(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn.Config's keyword arguments for this service (besides app, host and port)."""
+    api = settings.api
+    protocol = type(
+        "DeadlineH11Protocol", (DeadlineH11Protocol,), {"header_timeout_s": api.header_timeout_s}
+    )
+    return {"http": protocol, "limit_concurrency": api.max_connections}

@@ -49,7 +49,6 @@ class RateLimiter:
     def _refuse(self, tokens: float) -> None:
         wait = math.ceil((1 - tokens) / self._rate)
         raise RateLimitedError(
-            f"Too many requests: the limit is {int(self._capacity)} a minute. "
-            f"Retry in {wait} s.",
+            f"Too many requests: the limit is {int(self._capacity)} a minute. Retry in {wait} s.",
             retry_after_s=wait,
         )

@@ -9,10 +9,12 @@ and bots are thin adapters over this.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 from chat import compose
 from chat.answer import ChatAnswer, ChatEvent, Delta, Done, Grounding, Prepared
@@ -31,6 +33,7 @@ from retrieval.retriever import Hit, Retriever
 from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
+PRUNE_EVERY_S = 600.0  # how often answering also applies the conversations' retention
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 
 
@@ -54,6 +57,8 @@ class ChatService:
         self._settings = settings
         self._max_tokens = max_tokens
         self._clock = clock
+        self._next_prune = 0.0  # the first answer prunes the store
+        self._pending: set[asyncio.Future[None]] = set()
 
     @property
     def model_name(self) -> str:
@@ -99,6 +104,8 @@ class ChatService:
         conversation_id = conversation_id or uuid.uuid4().hex
         stored_id = _stored_id(conversation_id, owner)
         turns = list(history) if history is not None else await self._turns(stored_id)
+        if history is None:  # the question is kept even if the answer never comes
+            await self._remember(stored_id, ConversationTurn(role="user", content=question))
         prepared = await self.prepare(question, turns)
         query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
@@ -115,14 +122,19 @@ class ChatService:
         elif self._gate is None:
             said.settle([compose.compose(query, facts, self._clock())], Grounding("composed"))
         else:
-            async for delta in self._from_model(self._gate, question, prepared, usage, said):
-                yield delta
+            try:
+                async for delta in self._from_model(self._gate, question, prepared, usage, said):
+                    yield delta
+            except (GeneratorExit, asyncio.CancelledError):  # the client went away mid-answer
+                if history is None:
+                    self._remember_later(stored_id, said.interrupted())
+                raise
         for delta in said.unseen():
             yield delta
         answer = " ".join(said.parts)
         finished = time.perf_counter()
         if history is None:
-            await self._remember(stored_id, question, answer)
+            await self._remember(stored_id, ConversationTurn(role="assistant", content=answer))
         yield Done(
             ChatAnswer(
                 conversation_id=conversation_id,
@@ -172,15 +184,19 @@ class ChatService:
         said.parts += check.finish()
         said.settle(*settle(query, facts, said, check, now))
 
-    async def _remember(self, stored_id: str, question: str, answer: str) -> None:
-        await self._conversations.append(
-            stored_id,
-            [
-                ConversationTurn(role="user", content=question),
-                ConversationTurn(role="assistant", content=answer),
-            ],
-            keep=self._settings.turns_kept,
-        )
+    async def _remember(self, stored_id: str, turn: ConversationTurn) -> None:
+        await self._conversations.append(stored_id, [turn], keep=self._settings.turns_kept)
+        if time.monotonic() >= self._next_prune:  # retention, at most every PRUNE_EVERY_S
+            self._next_prune = time.monotonic() + PRUNE_EVERY_S
+            days = timedelta(days=self._settings.conversation_days)
+            await self._conversations.prune(utcnow() - days, self._settings.max_conversations)
+
+    def _remember_later(self, stored_id: str, turn: ConversationTurn) -> None:
+        """Store a turn from a stream being closed: its own task, which the closing does not
+        cancel (kept referenced until done)."""
+        task = asyncio.ensure_future(self._remember(stored_id, turn))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
         """Retrieval, numbered products and the exact messages the model gets. The fine-tune

@@ -15,8 +15,10 @@ from chat import compose
 from chat.answer import Delta, Grounding
 from chat.facts import CITATION, ProductFacts, cited
 from chat.grounding import StreamingCheck
+from core.domain import ConversationTurn
 from retrieval.query import Query
 
+INTERRUPTED = "(respuesta interrumpida)"  # ends a stored answer the shopper did not get whole
 _MONEY = re.compile(r"\d\s*(?:€|eur)", re.IGNORECASE)  # a refusal has no price to give
 
 
@@ -31,6 +33,11 @@ class Said:
 
     def settle(self, parts: list[str], grounding: Grounding) -> None:
         self.parts, self.grounding = parts, grounding
+
+    def interrupted(self) -> ConversationTurn:
+        """What the shopper had seen when the answer was cut off, marked as such."""
+        seen = " ".join(self.parts[: self.shown])
+        return ConversationTurn(role="assistant", content=f"{seen} {INTERRUPTED}".strip())
 
     def unseen(self) -> Iterator[Delta]:
         for sentence in self.parts[self.shown :]:

@@ -196,6 +196,12 @@ class ChatSettings(BaseModel):
     turns_kept: int = Field(
         40, ge=2, description="Messages kept per conversation in the store (oldest dropped)."
     )
+    conversation_days: float = Field(
+        30, gt=0, description="A conversation silent for longer is deleted from the store."
+    )
+    max_conversations: int = Field(
+        100_000, ge=1, description="Conversations kept in the store; the least recent go first."
+    )
     max_message_chars: int = Field(
         1000, ge=10, description="Longest question accepted, in characters."
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from core.domain import ConversationTurn
@@ -46,6 +47,10 @@ class ConversationStore(Protocol):
 
     async def forget(self, conversation_id: str) -> bool:
         """Delete a conversation's turns (its settings stay); whether it existed."""
+
+    async def prune(self, before: datetime, keep: int) -> int:
+        """Delete conversations whose last message is older than `before`, then all but the
+        `keep` most recent; how many went (their settings stay)."""
 
     async def setting(self, conversation_id: str, key: str) -> str | None:
         """A per-conversation preference (a bot chat's preferred chain), or None."""
@@ -96,6 +101,23 @@ class SqliteConversationStore(SqliteTables):
             > 0
         )
 
+    async def prune(self, before: datetime, keep: int) -> int:
+        async with self._sql.transaction() as db:
+            async with db.execute(
+                "SELECT conversation_id FROM conversation_turns GROUP BY conversation_id "
+                "ORDER BY MAX(at) DESC, conversation_id"
+            ) as cursor:
+                rows = await cursor.fetchall()
+            async with db.execute(
+                "SELECT conversation_id FROM conversation_turns GROUP BY conversation_id "
+                "HAVING MAX(at) < ?",
+                (encode_ts(before),),
+            ) as cursor:
+                old = {row[0] for row in await cursor.fetchall()}
+            gone = [(cid,) for n, (cid,) in enumerate(rows) if n >= keep or cid in old]
+            await db.executemany("DELETE FROM conversation_turns WHERE conversation_id = ?", gone)
+        return len(gone)
+
     async def setting(self, conversation_id: str, key: str) -> str | None:
         row = await self._sql.fetchone(
             "SELECT value FROM conversation_settings WHERE conversation_id = ? AND key = ?",
@@ -121,6 +143,9 @@ class MongoConversationStore(MongoCollections):
 
     what = "conversations"
 
+    async def _prepare(self, db: Any) -> None:
+        await db.conversations.create_index("at")
+
     @property
     def _turns(self) -> Any:
         return self._db["conversations"]
@@ -133,16 +158,35 @@ class MongoConversationStore(MongoCollections):
     async def append(
         self, conversation_id: str, turns: Sequence[ConversationTurn], keep: int
     ) -> None:
+        if not turns:
+            return
         encoded = [t.model_dump_json() for t in turns]
         await self._turns.update_one(
             {"_id": conversation_id},
-            {"$push": {"turns": {"$each": encoded, "$slice": -keep}}},
+            {
+                "$push": {"turns": {"$each": encoded, "$slice": -keep}},
+                "$set": {"at": max(t.at for t in turns)},  # for retention
+            },
             upsert=True,
         )
 
     async def forget(self, conversation_id: str) -> bool:
         result = await self._turns.delete_one({"_id": conversation_id})
         return bool(result.deleted_count)
+
+    async def prune(self, before: datetime, keep: int) -> int:
+        # documents written before `at` was kept count as old
+        stale = {"$or": [{"at": {"$lt": before}}, {"at": {"$exists": False}}]}
+        result = await self._turns.delete_many(stale)
+        extra = [
+            doc["_id"]
+            async for doc in self._turns.find({}, {"_id": 1})
+            .sort([("at", -1), ("_id", 1)])
+            .skip(keep)
+        ]
+        if extra:
+            await self._turns.delete_many({"_id": {"$in": extra}})
+        return int(result.deleted_count) + len(extra)
 
     @property
     def _settings(self) -> Any:

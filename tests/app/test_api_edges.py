@@ -4,15 +4,19 @@ oversize and malformed input, and a busy model, all answered in one JSON error s
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
+from core.domain import ConversationTurn, utcnow
+from storage.conversations import create_conversation_store
 from tests.app.conftest import LiveServer, chat_settings, serve
 from tests.fakes.chat_model import ScriptedChatModel
 
@@ -181,6 +185,56 @@ async def test_a_client_that_leaves_stops_its_generation(data_dir: Path) -> None
         async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
             after = await http.post("/chat", json={"message": AOVE})  # the model is free
         assert after.status_code == 200
+
+
+async def test_a_cut_off_answer_is_kept_with_its_question_and_marked(data_dir: Path) -> None:
+    reply = "El más barato es {1.name} [1], a {1.price}. " + "Y hay más aceites en oferta. " * 40
+    model = ScriptedChatModel(reply, default=GOOD, delay_s=0.02)
+    with serve(chat_settings(data_dir, model={"max_tokens": 1000}), model) as live:
+        body = {"message": AOVE, "conversation_id": "cut-off"}
+        async with (
+            httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+            http.stream("POST", "/chat/stream", json=body) as response,
+        ):
+            lines = response.aiter_lines()
+            async for line in lines:
+                if line.startswith("event: delta"):
+                    shown = json.loads((await anext(lines)).removeprefix("data: "))["text"]
+                    break  # the shopper closes the page after the first sentence
+        await _until(lambda: model.concurrent == 0)
+        turns: list[dict[str, str]] = []
+        for _ in range(100):  # the partial answer is stored once the stream is closed
+            turns = httpx.get(f"{live.url}/conversations/cut-off").json()["messages"]
+            if len(turns) == 2:
+                break
+            await asyncio.sleep(0.05)
+    assert [t["role"] for t in turns] == ["user", "assistant"]
+    assert turns[0]["content"] == AOVE  # the question was kept before any answer
+    assert turns[1]["content"].startswith(shown.strip())
+    assert turns[1]["content"].endswith("(respuesta interrumpida)")
+    assert "Y hay más aceites" not in turns[1]["content"]  # what was never shown is not kept
+
+
+async def test_answering_applies_the_conversations_retention(data_dir: Path) -> None:
+    settings = chat_settings(data_dir, chat={"conversation_days": 30, "max_conversations": 2})
+    conversations = create_conversation_store(settings)
+    await conversations.initialize()
+    month_ago = utcnow() - timedelta(days=31)
+    await conversations.append("forgotten", [ConversationTurn(role="user", content="hola",
+                                                              at=month_ago)], keep=10)  # fmt: skip
+    for n in range(2):
+        await conversations.append(
+            f"recent-{n}", [ConversationTurn(role="user", content="hola")], 10
+        )
+    await conversations.close()
+    with serve(settings, ScriptedChatModel(default=GOOD)) as live:
+        httpx.post(f"{live.url}/chat", json={"message": AOVE, "conversation_id": "new"})
+
+        def kept(cid: str) -> bool:
+            return httpx.get(f"{live.url}/conversations/{cid}").status_code == 200
+
+        assert not kept("forgotten")  # silent for over 30 days
+        assert [kept(c) for c in ("new", "recent-1", "recent-0")] == [True, True, False]  # 2 kept
 
 
 def test_conversations_are_private_to_each_api_key(data_dir: Path) -> None:

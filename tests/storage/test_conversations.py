@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -97,3 +98,28 @@ async def test_settings_are_kept_per_conversation_and_outlive_a_reset(
     await conversations.set_setting("telegram:1", "chain", None)
     assert await conversations.setting("telegram:1", "chain") is None
     assert await conversations.setting("nobody", "chain") is None
+
+
+async def test_old_conversations_go_and_at_most_keep_stay(
+    conversations: ConversationStore,
+) -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+    def said(days_ago: int) -> list[ConversationTurn]:
+        return [ConversationTurn(role="user", content="hola", at=now - timedelta(days=days_ago))]
+
+    await conversations.append("stale", said(40), keep=10)
+    await conversations.append("revived", said(45), keep=10)
+    await conversations.append("revived", said(1), keep=10)  # its last message is recent
+    for n in range(4):
+        await conversations.append(f"recent-{n}", said(n + 2), keep=10)
+    await conversations.set_setting("stale", "chain", "dia")
+
+    assert await conversations.prune(now - timedelta(days=30), keep=3) == 3  # stale + 2 over
+
+    kept = [c for c in ("revived", "recent-0", "recent-1") if await conversations.recent(c, 5)]
+    assert kept == ["revived", "recent-0", "recent-1"]  # the three most recent
+    for gone in ("stale", "recent-2", "recent-3"):
+        assert await conversations.recent(gone, 5) == []
+    assert await conversations.setting("stale", "chain") == "dia"  # settings stay
+    assert await conversations.prune(now - timedelta(days=30), keep=3) == 0

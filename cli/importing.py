@@ -88,6 +88,7 @@ def print_summary(summary: ImportSummary) -> None:
         ("  new", counts.new),
         ("  updated", counts.updated),
         ("  unchanged", counts.unchanged),
+        ("  dated prices", counts.prices),
         ("price changes recorded", counts.price_changes),
         ("rejected", sum(summary.rejected.values())),
     ):

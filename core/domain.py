@@ -161,12 +161,14 @@ class ExecutionStatus(StrEnum):
 class ExecutionCounts(BaseModel):
     """What an execution did; updated in the same transaction as the data it counts."""
 
-    seen: int = 0
+    seen: int = 0  # product records
     new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    price_changes: int = 0
+    updated: int = 0  # product records that changed the current product
+    unchanged: int = 0  # product records that changed nothing
+    price_changes: int = 0  # changes of price the histories gained
     errors: int = 0
+    prices: int = 0  # dated price records (history files, `price_history`); a newer one also
+    # becomes the product's current price
 
     def __add__(self, other: ExecutionCounts) -> ExecutionCounts:
         return ExecutionCounts(

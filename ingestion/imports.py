@@ -42,7 +42,9 @@ class ImportSummary:
 
     @property
     def stored(self) -> int:
-        return self.counts.new + self.counts.updated + self.counts.unchanged
+        """Records that reached the store: product records and dated prices."""
+        counts = self.counts
+        return counts.new + counts.updated + counts.unchanged + counts.prices
 
 
 ProgressCallback = Callable[[ImportSummary], None]

@@ -90,10 +90,9 @@ class BatchPlan:
         current = state.product
         reference = obs.reference_price or rescale_reference_price(current, obs.price)
         changed = self._observe(obs.product_id, obs.observed_at, obs.price, reference)
-        self.counts += ExecutionCounts(seen=1, price_changes=int(changed))
+        self.counts += ExecutionCounts(prices=1, price_changes=int(changed))
         if obs.observed_at < current.observed_at:
-            self.counts += ExecutionCounts(unchanged=1)
-            return True
+            return True  # only the history gains it
         updated = current.model_copy(
             update={
                 "price": obs.price,
@@ -102,10 +101,6 @@ class BatchPlan:
             }
         )
         self._set_current(updated)
-        content_changed = self.products[obs.product_id].content_changed
-        self.counts += ExecutionCounts(
-            updated=int(content_changed), unchanged=int(not content_changed)
-        )
         return True
 
     def _set_current(self, product: Product) -> None:
@@ -133,8 +128,10 @@ class BatchPlan:
     def _observe(
         self, product_id: str, at: datetime, price: Decimal, reference: Decimal | None
     ) -> bool:
-        """Put a dated price into the history; True when it records a change of price."""
+        """Put a dated price into the history; True when the history gains a change of price
+        (an earlier price before the first point makes the first point a change too)."""
         points = self.histories.setdefault(product_id, [])
+        changes_before = max(len(points) - 1, 0)  # every point after the first is a change
         index = bisect.bisect_right(points, at, key=lambda point: point[0])
         if index and points[index - 1] == (at, price):
             return False  # already recorded
@@ -153,7 +150,7 @@ class BatchPlan:
             # The next observation repeats this price: it is no longer a change.
             del points[index]
             self.observations[(product_id, following[0])] = None
-        return previous is not None and previous[1] != price
+        return max(len(points) - 1, 0) > changes_before
 
 
 def rescale_reference_price(product: Product, new_price: Decimal) -> Decimal | None:

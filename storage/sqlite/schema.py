@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS executions (
     price_changes INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0,
     note TEXT,
-    abort_requested INTEGER NOT NULL DEFAULT 0
+    abort_requested INTEGER NOT NULL DEFAULT 0,
+    prices INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_source ON executions(source, started_at);
 
@@ -88,4 +89,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
 """
 
 # Columns added after a table first shipped: (table, column, definition). Applied when missing.
-MIGRATIONS = (("executions", "abort_requested", "INTEGER NOT NULL DEFAULT 0"),)
+MIGRATIONS = (
+    ("executions", "abort_requested", "INTEGER NOT NULL DEFAULT 0"),
+    ("executions", "prices", "INTEGER NOT NULL DEFAULT 0"),
+)

@@ -92,7 +92,7 @@ async def test_newer_dated_price_updates_the_current_product(catalogue: Catalogu
     assert current is not None
     assert (current.price, current.observed_at) == (Decimal("9.85"), day("2026-11-20"))
     assert current.reference_price == Decimal("9.85")  # rescaled with the package price
-    assert (counts.updated, counts.price_changes) == (1, 1)
+    assert (counts.prices, counts.price_changes, counts.seen, counts.updated) == (1, 1, 0, 0)
 
 
 async def test_price_going_back_is_a_change_and_correction_of_same_instant_replaces(

@@ -30,8 +30,8 @@ async def test_every_write_is_counted_in_its_execution(store: ProductStore) -> N
     finished = await store.finish_execution(run, ExecutionStatus.COMPLETED)
 
     counts = finished.counts
-    assert (counts.seen, counts.new, counts.updated, counts.unchanged) == (5, 2, 2, 1)
-    assert (counts.price_changes, counts.errors) == (2, 1)
+    assert (counts.seen, counts.new, counts.updated, counts.unchanged) == (4, 2, 1, 1)
+    assert (counts.prices, counts.price_changes, counts.errors) == (1, 2, 1)
 
 
 async def test_concurrent_writers_share_the_store_without_losing_anything(

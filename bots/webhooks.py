@@ -28,6 +28,7 @@ from core.errors import (
     NotFoundError,
 )
 from core.settings import Settings
+from storage.deliveries import create_delivery_log
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["bots"])
@@ -38,6 +39,7 @@ class Bots:
     telegram: Any = None  # the python-telegram-bot Application, webhook mode
     telegram_secret: str = ""
     whatsapp: Any = None  # WhatsAppChannel
+    delivered: Any = None  # its DeliveryLog
     started: list[str] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -46,6 +48,8 @@ class Bots:
             await self.telegram.shutdown()
         if self.whatsapp is not None:
             await self.whatsapp.drain()
+        if self.delivered is not None:
+            await self.delivered.close()
 
 
 async def start_bots(settings: Settings, runtime: Any) -> Bots:
@@ -56,7 +60,10 @@ async def start_bots(settings: Settings, runtime: Any) -> Bots:
     if config.whatsapp_token is not None:
         from bots.whatsapp import WhatsAppChannel
 
-        bots.whatsapp = WhatsAppChannel(settings, relay)
+        delivered = create_delivery_log(settings)
+        bots.whatsapp = WhatsAppChannel(settings, relay, delivered)  # checks the settings
+        await delivered.initialize()
+        bots.delivered = delivered
         bots.started.append("whatsapp")
     if config.telegram_webhook_url:
         if config.telegram_secret_token is None:
@@ -132,5 +139,5 @@ async def whatsapp_update(request: Request) -> Response:
         payload = json.loads(body)
     except json.JSONDecodeError as exc:
         raise MalformedRequestError("The body is not JSON.") from exc
-    channel.take(payload)  # answered in the background: Meta wants its 200 quickly
+    await channel.take(payload)  # answered in the background: Meta wants its 200 quickly
     return JSONResponse({"ok": True})

@@ -2,7 +2,8 @@
 
 Meta posts every update to `/whatsapp/webhook` and redelivers it when the answer is slow or not
 2xx, so the route only checks the signature and hands messages here; this class acknowledges at
-once, answers in the background, skips message ids it has already taken (redeliveries), answers
+once, answers in the background, skips message ids it has already taken (redeliveries; the ids
+are kept in the store, so a restart does not answer them again), answers
 only text ("solo texto" otherwise), and sends each answer in messages under WhatsApp's limit.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,12 +20,12 @@ from bots.format import whatsapp_messages
 from bots.relay import SORRY, ChatRelay, polite
 from core.errors import ConfigurationError
 from core.settings import Settings
+from storage.deliveries import DeliveryLog
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 TEXT_ONLY = "Solo entiendo mensajes de texto: escríbeme tu pregunta sobre productos y precios."
-_REMEMBERED_IDS = 50_000
 
 
 class _Rebased(httpx.AsyncBaseTransport):
@@ -53,7 +53,7 @@ def incoming(payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 class WhatsAppChannel:
-    def __init__(self, settings: Settings, relay: ChatRelay) -> None:
+    def __init__(self, settings: Settings, relay: ChatRelay, delivered: DeliveryLog) -> None:
         bots = settings.bots
         if bots.whatsapp_token is None or not bots.whatsapp_phone_id:
             raise ConfigurationError(
@@ -80,19 +80,16 @@ class WhatsAppChannel:
         self.app_secret = bots.whatsapp_app_secret.get_secret_value()
         self.verify_token = bots.whatsapp_verify_token.get_secret_value()
         self._relay = relay
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._delivered = delivered
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def take(self, payload: dict[str, Any]) -> int:
+    async def take(self, payload: dict[str, Any]) -> int:
         """Start answering the new messages of a payload; returns how many were new."""
         taken = 0
         for message in incoming(payload):
             message_id = str(message.get("id", ""))
-            if not message_id or message_id in self._seen:
-                continue  # a redelivery: answered (or being answered) already
-            self._seen[message_id] = None
-            while len(self._seen) > _REMEMBERED_IDS:
-                self._seen.popitem(last=False)
+            if not message_id or not await self._delivered.claim(CHANNEL, message_id):
+                continue  # a redelivery: taken already, maybe before a restart
             task = asyncio.create_task(self._answer(message))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

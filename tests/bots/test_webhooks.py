@@ -93,6 +93,21 @@ async def test_whatsapp_handshake_answer_redelivery_and_forgeries(
     assert graph.texts_to("34600000003") == [TEXT_ONLY]
 
 
+async def test_a_redelivery_after_a_restart_is_not_answered_again(
+    data_dir: Path, graph: FakeGraphApi
+) -> None:
+    question = webhook_payload("34600000009", "¿Cuánto cuesta la leche entera Hacendado?")
+    settings = whatsapp_settings(data_dir, graph)
+    with LiveServer(settings, ScriptedChatModel(default=REPLY)) as live:
+        assert post(live.url, question).status_code == 200
+        await until(lambda: graph.texts_to("34600000009"))
+    restarted = ScriptedChatModel(default=REPLY)
+    with LiveServer(settings, restarted) as live:  # Meta redelivers what it sent before
+        assert post(live.url, question).status_code == 200
+        await asyncio.sleep(1)  # an answer would have arrived by now
+    assert len(graph.texts_to("34600000009")) == 1 and restarted.prompts == []
+
+
 async def test_whatsapp_burst_of_ten_phones_is_answered_in_order_per_phone(
     data_dir: Path, graph: FakeGraphApi
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.errors import TrainingError
 from finetune.base_model import load_base
 from finetune.config import load_config
 from finetune.trainer import LoraTrainer, TrainResult, attach_lora, check_gradients
@@ -22,13 +23,15 @@ pytest.importorskip("peft", reason="the train extra is not installed")
 ALL_LINEAR = "[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]"
 
 
-def _train(tmp_path: Path, **overrides: object) -> tuple[TrainResult, list[float], dict[str, Any]]:
+def _train(
+    tmp_path: Path, dead_attention: bool = False, **overrides: object
+) -> tuple[TrainResult, list[float], dict[str, Any]]:
     values = {"batch_size": 4, "lr": 5e-3, "warmup_steps": 2, "max_steps": 40, "eval_every": 12,
               "eval_examples": 2, "checkpoint_every": 100, "threads": 2, "rank": 16,
               "alpha": 32, "targets": ALL_LINEAR}  # fmt: skip
     values.update(overrides)
     config = load_config(overrides=[f"{k}={v}" for k, v in values.items()])
-    checkpoint = build_tiny_gemma(tmp_path / "tiny")
+    checkpoint = build_tiny_gemma(tmp_path / "tiny", dead_attention=dead_attention)
     result = LoraTrainer(config, checkpoint, tmp_path / "run", "tiny").run(EXAMPLES, EXAMPLES[:2])
     losses = [loss for _, loss in result.train_losses]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -42,6 +45,15 @@ def test_the_trainer_learns_a_tiny_model_on_the_cpu(tmp_path: Path) -> None:
     assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
     assert metrics["dtype"] == "float32"
     assert (result.adapter_dir / "adapter_model.safetensors").exists()
+
+
+def test_a_run_whose_lora_weights_get_no_gradient_stops_at_the_first_step(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(TrainingError, match="No LoRA weight received a gradient"):
+        _train(tmp_path, dead_attention=True, quantization="none", dtype="float32",
+               targets="[v_proj]")  # fmt: skip
+    assert not (tmp_path / "run" / "peft").exists()  # nothing shipped from a dead run
 
 
 @pytest.mark.gpu

@@ -31,8 +31,12 @@ EXAMPLES = [
 ]
 
 
-def build_tiny_gemma(path: Path, examples: Sequence[Sequence[Message]] = EXAMPLES) -> Path:
-    """Save the tokenizer and the model to `path` (what `finetune.base_model.load_base` reads)."""
+def build_tiny_gemma(
+    path: Path, examples: Sequence[Sequence[Message]] = EXAMPLES, dead_attention: bool = False
+) -> Path:
+    """Save the tokenizer and the model to `path` (what `finetune.base_model.load_base` reads).
+    `dead_attention`: every attention output projection is zero, so LoRA weights on the value
+    projections can get no gradient (a trapped model, without 4-bit weights or a GPU)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
@@ -77,5 +81,10 @@ def build_tiny_gemma(path: Path, examples: Sequence[Sequence[Message]] = EXAMPLE
         eos_token_id=tokenizer.eos_token_id,
     )
     torch.manual_seed(0)
-    Gemma3ForCausalLM(config).save_pretrained(path)
+    model = Gemma3ForCausalLM(config)
+    if dead_attention:  # nothing the attention values carry reaches the output
+        with torch.no_grad():
+            for layer in model.model.layers:
+                layer.self_attn.o_proj.weight.zero_()
+    model.save_pretrained(path)
     return path

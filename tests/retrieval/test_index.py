@@ -12,14 +12,20 @@ from core.settings import Settings
 from retrieval.build import build_index
 from retrieval.embedder import HashEmbedder
 from retrieval.index import LoadedIndex
+from retrieval.retriever import Retriever
 from storage.sqlite.store import SqliteProductStore
+from tests.factories import day, make_product
 
 
 async def test_readers_never_see_a_half_written_index_during_rebuilds(
     settings: Settings, sample_store: SqliteProductStore
 ) -> None:
+    """Each rebuild adds a product, so versions differ: a reader mixing two would find a
+    passage count, a vector count or a passage list that disagree. A retriever that stays up
+    serves each new version, new product included, without a restart."""
     embedder = HashEmbedder()
     first = await build_index(sample_store, settings, embedder)
+    live = Retriever(settings.index_path, embedder, settings.retrieval, sample_store)
     failures: list[BaseException] = []
     loads = 0
     stop = threading.Event()
@@ -32,6 +38,7 @@ async def test_readers_never_see_a_half_written_index_during_rebuilds(
                 index = LoadedIndex.load(settings.index_path, embedder.name, "cosine")
                 _, ids = index.faiss_index.search(probe, 5)
                 assert len(index.passages) == index.manifest.passages
+                assert index.faiss_index.ntotal == len(index.passages)
                 assert all(0 <= i < len(index.passages) for i in ids[0])
                 loads += 1
                 stop.wait(0.02)
@@ -41,8 +48,20 @@ async def test_readers_never_see_a_half_written_index_during_rebuilds(
     readers = [threading.Thread(target=read) for _ in range(2)]
     for thread in readers:
         thread.start()
-    for _ in range(4):
-        await build_index(sample_store, settings, embedder)
+    run = (await sample_store.start_execution("import:test", "import")).id
+    before = first.manifest
+    for n in range(4):
+        novelty = make_product(
+            chain="dia", chain_product_id=f"nuevo-{n}", name=f"Turrón de Jijona número {n}",
+            brand="Nuevo", category_path=("Dulces",), observed_at=day("2026-11-21"),
+        )  # fmt: skip
+        await sample_store.upsert_products(run, [novelty])
+        built = await build_index(sample_store, settings, embedder)
+        assert built.manifest.passages > before.passages  # another content, not a copy
+        before = built.manifest
+        found = await live.search(f"turrón de jijona número {n}", limit=3)
+        assert found.index_version == built.manifest.version  # picked up while running
+        assert novelty.id in [h.product.id for h in found.hits]
     stop.set()
     for thread in readers:
         thread.join()

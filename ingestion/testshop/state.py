@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +56,7 @@ class ShopState:
                     shelf[product.chain_product_id] = product
         self._faults: dict[tuple[str, str], Fault] = {}
         self.requests: defaultdict[str, int] = defaultdict(int)
+        self.log: list[tuple[float, str]] = []  # (time.monotonic(), path) of every request
         self.user_agents: set[str] = set()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests served at once: shows a client's politeness
@@ -101,6 +103,7 @@ class ShopState:
     def begin(self, path: str, user_agent: str) -> None:
         with self._lock:
             self.requests[path] += 1
+            self.log.append((time.monotonic(), path))
             self.user_agents.add(user_agent)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -104,6 +105,28 @@ async def test_rate_limits_and_passing_errors_are_retried_not_recorded(
     assert run.execution.status is ExecutionStatus.COMPLETED
     assert await store.list_errors(execution_id=run.execution.id) == []
     assert await store.count_products("mercadona") == len(products)
+
+
+async def test_retry_after_and_the_backoff_are_waited_out_as_the_shop_sees_it(
+    make_job: MakeJob, shop: TestShop, scrape_settings: ScrapeSettings
+) -> None:
+    throttled, failing = (p.chain_product_id for p in shop.state.shelf("mercadona")[:2])
+    shop.state.set_fault("mercadona", throttled, "rate_limit", times=1)  # Retry-After: 1
+    shop.state.set_fault("mercadona", failing, "server_error", times=2)
+    patient = scrape_settings.model_copy(update={"backoff_s": 0.2, "max_wait_s": 5})
+
+    [run] = await _scrape(make_job, shop, ["mercadona"], scrape=patient)
+
+    assert run.execution.status is ExecutionStatus.COMPLETED
+
+    def gaps(product_id: str) -> list[float]:
+        times = [at for at, path in shop.state.log if product_id in path.split("/")]
+        return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+    [waited] = gaps(throttled)
+    assert waited >= 1.0  # the shop's Retry-After, not the 0.2 s backoff
+    first, second = gaps(failing)
+    assert first >= 0.2 and second >= 0.4  # backoff doubles between attempts
 
 
 async def test_an_unreadable_listing_fails_the_chain_with_a_record(

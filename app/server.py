@@ -67,4 +67,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
     protocol = type(
         "DeadlineH11Protocol", (DeadlineH11Protocol,), {"header_timeout_s": api.header_timeout_s}
     )
-    return {"http": protocol, "limit_concurrency": api.max_connections}
+    return {
+        "http": protocol,
+        "limit_concurrency": api.max_connections,
+        "timeout_keep_alive": api.keep_alive_s,
+    }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +90,12 @@ async def open_runtime(
         if model is None:
             model = await asyncio.to_thread(create_chat_model, settings, adapter)
         gate = (
-            ModelGate(model, settings.model.queue_size, settings.model.queue_timeout_s)
+            ModelGate(
+                model,
+                settings.model.queue_size,
+                settings.model.queue_timeout_s,
+                max_retry_after_s=math.floor(settings.api.keep_alive_s) - 1,
+            )
             if model is not None
             else None
         )

@@ -100,6 +100,8 @@ class ChatService:
         same id gets a conversation of its own.
         """
         question = self._validate(question)
+        if self._gate is not None:
+            self._gate.admit()  # a full queue refuses before any work is done
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
         stored_id = _stored_id(conversation_id, owner)

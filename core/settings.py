@@ -233,6 +233,12 @@ class ApiSettings(BaseModel):
     max_connections: int = Field(
         1000, ge=1, description="Connections served at once; over it, requests get 503."
     )
+    keep_alive_s: float = Field(
+        10.0,
+        ge=2,
+        description="An idle kept-alive connection is closed after this; a busy "
+        "model's Retry-After stays below it.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call the API."
     )

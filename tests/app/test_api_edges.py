@@ -227,10 +227,9 @@ async def test_answering_applies_the_conversations_retention(data_dir: Path) -> 
     month_ago = utcnow() - timedelta(days=31)
     await conversations.append("forgotten", [ConversationTurn(role="user", content="hola",
                                                               at=month_ago)], keep=10)  # fmt: skip
-    for n in range(2):
-        await conversations.append(
-            f"recent-{n}", [ConversationTurn(role="user", content="hola")], 10
-        )
+    for n in range(2):  # recent-1 is the more recent
+        hello = ConversationTurn(role="user", content="hola", at=utcnow() - timedelta(days=2 - n))
+        await conversations.append(f"recent-{n}", [hello], keep=10)
     await conversations.close()
     with serve(settings, ScriptedChatModel(default=GOOD)) as live:
         httpx.post(f"{live.url}/chat", json={"message": AOVE, "conversation_id": "new"})

@@ -81,7 +81,10 @@ def install(app: FastAPI) -> None:
         kind = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        return error_response(exc.status_code, kind, str(exc.detail))
+        response = error_response(exc.status_code, kind, str(exc.detail))
+        if exc.status_code in (408, 413):  # the rest of the body is never read: end the line
+            response.headers["Connection"] = "close"
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,7 @@
 """Request body limits as plain ASGI middleware: a body over the size limit is refused with 413
 before it is read into memory (declared Content-Length) or as soon as it grows past it; a body
-that stops arriving gets 408 after `timeout_s` (a slow client must not hold a request open)."""
+that has not all arrived `timeout_s` after it began gets 408 (a slow client must not hold a
+request open, not even one byte at a time)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,16 @@ class BodyLimit:
         received = 0
         body_done = False
         started = False
+        deadline: float | None = None  # the whole body, not each chunk: a drip cannot last
 
         async def limited_receive() -> Message:
-            nonlocal received, body_done
+            nonlocal received, body_done, deadline
             if body_done:  # later reads wait for a disconnect, as long as a response streams
                 return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.timeout_s
             try:
-                message = await asyncio.wait_for(receive(), self.timeout_s)
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
             except TimeoutError:
                 raise _TooSlow(self.timeout_s) from None
             if message["type"] == "http.request":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 
@@ -83,6 +84,20 @@ class AdminSessions:
         self._expiry.pop(_digest(token), None)
 
 
+def _address(request: Request) -> str:
+    """Who is trying a key: the client's address (behind a proxy, uvicorn's
+    `--forwarded-allow-ips` must name it, or every client shares the proxy's address); an
+    IPv6 client by its /64, which one machine usually holds whole."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return host
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -116,7 +131,7 @@ class AdminGuard:
         return self.sessions.valid(request.cookies.get(ADMIN_COOKIE, ""))
 
     def _accepts(self, request: Request, given: str) -> bool:
-        client = request.client.host if request.client else "unknown"
+        client = _address(request)
         self._failures.check(client)
         if self.enabled and hmac.compare_digest(given.encode(), self._key):
             return True

@@ -5,13 +5,15 @@ uvicorn waits for a request's headers forever: a client that opens a connection 
 a request line (or nothing) holds a socket and a file descriptor until it goes away, so a few
 thousand of them exhaust the process (probed: 3,000 half-open sockets, all still held after
 60 s). `DeadlineH11Protocol` closes a connection whose headers have not all arrived within
-`api.header_timeout_s` (at connect, and again after each response on a kept-alive
-connection). A body that stops arriving is `app.limits.BodyLimit`'s (408 after
-`api.body_timeout_s`). `api.max_connections` caps the connections served at once: over it,
-requests get 503.
+`api.header_timeout_s` (from the connection, or on a kept-alive one from the first byte of
+its next request; idle time between requests is uvicorn's keep-alive). A body that has not
+all arrived `api.body_timeout_s` after it began is `app.limits.BodyLimit`'s (408).
+`api.max_connections` caps the connections served at once: over it, requests get 503.
 
 On the open internet, put a reverse proxy in front as well (nginx, Caddy, a cloud load
-balancer): TLS, per-address connection limits and request buffering belong there.
+balancer): TLS, per-address connection limits and request buffering belong there. Tell uvicorn
+which proxy to believe (`FORWARDED_ALLOW_IPS`), or every client has the proxy's address for
+the rate limits and the admin login's throttle.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ class DeadlineH11Protocol(H11Protocol):
         if self.cycle is not before:  # a request's headers are in: its cycle has started
             self._cancel_deadline()
 
-    def on_response_complete(self) -> None:
-        self._await_headers()  # before uvicorn reads a pipelined request, which cancels it
-        super().on_response_complete()
+    def data_received(self, data: bytes) -> None:
+        # the first byte of a kept-alive connection's next request starts its deadline; the
+        # idle time before it is uvicorn's keep-alive (`api.keep_alive_s`)
+        if self._deadline is None and (self.cycle is None or self.cycle.response_complete):
+            self._await_headers()
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()

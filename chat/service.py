@@ -10,11 +10,13 @@ and bots are thin adapters over this.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 from chat import compose
 from chat.answer import ChatAnswer, ChatEvent, Delta, Done, Grounding, Prepared
@@ -33,6 +35,7 @@ from retrieval.retriever import Hit, Retriever
 from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
+log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 600.0  # how often answering also applies the conversations' retention
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 
@@ -58,7 +61,7 @@ class ChatService:
         self._max_tokens = max_tokens
         self._clock = clock
         self._next_prune = 0.0  # the first answer prunes the store
-        self._pending: set[asyncio.Future[None]] = set()
+        self._pending: set[asyncio.Future[object]] = set()
 
     @property
     def model_name(self) -> str:
@@ -108,11 +111,32 @@ class ChatService:
         turns = list(history) if history is not None else await self._turns(stored_id)
         if history is None:  # the question is kept even if the answer never comes
             await self._remember(stored_id, ConversationTurn(role="user", content=question))
+        said = Said()
+        answered = False
+        try:
+            async for event in self._answer(question, conversation_id, turns, said, started):
+                if isinstance(event, Done):
+                    answered = True
+                    if history is None:
+                        reply = ConversationTurn(role="assistant", content=event.answer.answer)
+                        await self._remember(stored_id, reply)
+                yield event
+        finally:
+            if not answered and history is None:  # cut off, busy or failed: say so after it
+                self._remember_later(stored_id, said.interrupted())
+
+    async def _answer(
+        self,
+        question: str,
+        conversation_id: str,
+        turns: list[Message],
+        said: Said,
+        started: float,
+    ) -> AsyncIterator[ChatEvent]:
         prepared = await self.prepare(question, turns)
         query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
         usage = Usage()
-        said = Said()
         if Intent.CHAT in query.intents:  # a greeting or thanks: nothing to look up
             said.settle([compose.conversation(query)], Grounding("composed"))
         elif not facts:
@@ -124,19 +148,12 @@ class ChatService:
         elif self._gate is None:
             said.settle([compose.compose(query, facts, self._clock())], Grounding("composed"))
         else:
-            try:
-                async for delta in self._from_model(self._gate, question, prepared, usage, said):
-                    yield delta
-            except (GeneratorExit, asyncio.CancelledError):  # the client went away mid-answer
-                if history is None:
-                    self._remember_later(stored_id, said.interrupted())
-                raise
+            async for delta in self._from_model(self._gate, question, prepared, usage, said):
+                yield delta
         for delta in said.unseen():
             yield delta
         answer = " ".join(said.parts)
         finished = time.perf_counter()
-        if history is None:
-            await self._remember(stored_id, ConversationTurn(role="assistant", content=answer))
         yield Done(
             ChatAnswer(
                 conversation_id=conversation_id,
@@ -188,17 +205,27 @@ class ChatService:
 
     async def _remember(self, stored_id: str, turn: ConversationTurn) -> None:
         await self._conversations.append(stored_id, [turn], keep=self._settings.turns_kept)
-        if time.monotonic() >= self._next_prune:  # retention, at most every PRUNE_EVERY_S
-            self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        if time.monotonic() >= self._next_prune:  # retention, at most every PRUNE_EVERY_S,
+            self._next_prune = time.monotonic() + PRUNE_EVERY_S  # beside the answer
             days = timedelta(days=self._settings.conversation_days)
-            await self._conversations.prune(utcnow() - days, self._settings.max_conversations)
+            prune = self._conversations.prune(utcnow() - days, self._settings.max_conversations)
+            self._later(prune)
 
     def _remember_later(self, stored_id: str, turn: ConversationTurn) -> None:
-        """Store a turn from a stream being closed: its own task, which the closing does not
-        cancel (kept referenced until done)."""
-        task = asyncio.ensure_future(self._remember(stored_id, turn))
+        """Store a turn from a stream being closed, which cannot wait for it."""
+        self._later(self._remember(stored_id, turn))
+
+    def _later(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run `work` in a task of its own, which neither delays the answer nor is cancelled
+        with it (kept referenced until done; its failure is logged)."""
+        task = asyncio.ensure_future(work)
         self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Future[object]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Storing a conversation failed", exc_info=task.exception())
 
     async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
         """Retrieval, numbered products and the exact messages the model gets. The fine-tune
@@ -230,8 +257,19 @@ class ChatService:
         return question
 
     async def _turns(self, conversation_id: str) -> list[Message]:
-        stored = await self._conversations.recent(conversation_id, self._settings.turns_in_prompt)
-        return [Message("user" if t.role == "user" else "assistant", t.content) for t in stored]
+        """The last messages, user and assistant in turn: a question whose answer never came
+        (the server stopped first) is left out, so a chat template that wants them to
+        alternate still reads the conversation."""
+        keep = self._settings.turns_in_prompt
+        stored = await self._conversations.recent(conversation_id, keep + 1)
+        turns: list[Message] = []
+        for t in stored:
+            if turns and turns[-1].role == "user" and t.role == "user":
+                turns.pop()
+            turns.append(Message("user" if t.role == "user" else "assistant", t.content))
+        if turns and turns[-1].role == "user":  # the question now asked comes next
+            turns.pop()
+        return turns[-keep:] if keep else []
 
     async def _retrieve(
         self, question: str, turns: Sequence[Message]

@@ -42,8 +42,9 @@ class Said:
     def unseen(self) -> Iterator[Delta]:
         for sentence in self.parts[self.shown :]:
             self.first = self.first or time.perf_counter()
-            yield Delta(sentence if self.shown == 0 else " " + sentence)
-            self.shown += 1
+            delta = Delta(sentence if self.shown == 0 else " " + sentence)
+            self.shown += 1  # counted when handed over: a close at the yield has sent it
+            yield delta
 
 
 def settle(

@@ -69,8 +69,13 @@ def question_of(example: Example) -> Question:
     """The example as a scored question: cite its product and state its figure; say «No
     encuentro» (or decline) when nothing answers it."""
     family = example.family
-    if family in ("absent", "off_topic"):
-        return Question(family, family, example.question, Gold(answerable=False))
+    if family == "absent":  # «No encuentro ...», no product offered instead
+        return Question(
+            family, family, example.question, Gold(answerable=False, cites_nothing=True)
+        )
+    if family == "off_topic":  # declined politely, nothing else said
+        refusal = Gold(answerable=False, cites_nothing=True, states="solo puedo ayudarte")
+        return Question(family, family, example.question, refusal)
     target = next((f for f in example.facts if f.product.id == example.product_id), None)
     # what a right answer may cite: the example's product first, then any its gold answer lists
     listed = [f.product.id for f in cited(example.messages[-1].content, example.facts)]

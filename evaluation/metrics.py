@@ -122,10 +122,15 @@ def score(
         result.right = result.refusal and not result.wrong_claims
         return result
     if not gold.answerable:
-        result.refusal = says_no
-        if not says_no:
-            result.why.append("debía decir que no lo encuentra (o que solo ayuda con compras)")
-        result.right = says_no and not result.wrong_claims
+        result.refusal = result.require(
+            says_no, "debía decir que no lo encuentra (o que solo ayuda con compras)"
+        )
+        if gold.cites_nothing:
+            result.refusal &= result.require(not cited, "no debía citar productos")
+        if gold.states:
+            result.stated = result.require(_holds(answer, gold.states), f"no dice {gold.states}")
+        result.right = bool(result.refusal) and result.stated is not False
+        result.right &= not result.wrong_claims
         return result
     result.false_refusal = refused
     if refused:
@@ -145,7 +150,7 @@ def score(
         said = bool(_TREND_WORDS[gold.trend].search(text))
         result.trend = result.require(said, f"no dice bien si subió o bajó ({gold.trend})")
     if gold.states:
-        result.stated = result.require(gold.states in answer, f"no dice {gold.states}")
+        result.stated = result.require(_holds(answer, gold.states), f"no dice {gold.states}")
     if gold.allergen:
         status = AllergenStatus(gold.allergen_status or "unknown")
         names = [f.product.name for f in context]
@@ -166,6 +171,11 @@ def score(
     ]
     result.right = all(checks)
     return result
+
+
+def _holds(answer: str, words: str) -> bool:
+    """`words` are in the answer, whatever their case and accents."""
+    return fold(words) in fold(answer)
 
 
 def _price_right(

@@ -71,7 +71,8 @@ class Gold:
     units: int | None = None  # how many a budget buys
     trend: str | None = None  # up | down | same, over the period asked
     conversational: bool = False  # a greeting, help or thanks: a short answer with examples
-    states: str | None = None  # another figure a right answer states as written (a size, a brand)
+    states: str | None = None  # words a right answer holds (a size, a brand, a refusal's phrase)
+    cites_nothing: bool = False  # a right refusal cites no product (no alternatives either)
 
 
 @dataclass(frozen=True)

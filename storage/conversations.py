@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.domain import ConversationTurn
+from core.domain import ConversationTurn, utcnow
 from core.settings import Settings
 from storage.codec import decode_ts, encode_ts
 from storage.sidecar import MongoCollections, SqliteTables, mongo_location
@@ -102,19 +102,14 @@ class SqliteConversationStore(SqliteTables):
         )
 
     async def prune(self, before: datetime, keep: int) -> int:
+        # read first (WAL: nobody waits for the scan), then delete in one short transaction
+        rows = await self._sql.fetchall(
+            "SELECT conversation_id, MAX(at) FROM conversation_turns GROUP BY conversation_id "
+            "ORDER BY MAX(at) DESC, conversation_id"
+        )
+        cutoff = encode_ts(before)
+        gone = [(cid,) for n, (cid, last) in enumerate(rows) if n >= keep or last < cutoff]
         async with self._sql.transaction() as db:
-            async with db.execute(
-                "SELECT conversation_id FROM conversation_turns GROUP BY conversation_id "
-                "ORDER BY MAX(at) DESC, conversation_id"
-            ) as cursor:
-                rows = await cursor.fetchall()
-            async with db.execute(
-                "SELECT conversation_id FROM conversation_turns GROUP BY conversation_id "
-                "HAVING MAX(at) < ?",
-                (encode_ts(before),),
-            ) as cursor:
-                old = {row[0] for row in await cursor.fetchall()}
-            gone = [(cid,) for n, (cid,) in enumerate(rows) if n >= keep or cid in old]
             await db.executemany("DELETE FROM conversation_turns WHERE conversation_id = ?", gone)
         return len(gone)
 
@@ -145,6 +140,8 @@ class MongoConversationStore(MongoCollections):
 
     async def _prepare(self, db: Any) -> None:
         await db.conversations.create_index("at")
+        # conversations stored before `at` was kept count from now, not as stale
+        await db.conversations.update_many({"at": {"$exists": False}}, {"$set": {"at": utcnow()}})
 
     @property
     def _turns(self) -> Any:
@@ -175,9 +172,7 @@ class MongoConversationStore(MongoCollections):
         return bool(result.deleted_count)
 
     async def prune(self, before: datetime, keep: int) -> int:
-        # documents written before `at` was kept count as old
-        stale = {"$or": [{"at": {"$lt": before}}, {"at": {"$exists": False}}]}
-        result = await self._turns.delete_many(stale)
+        result = await self._turns.delete_many({"at": {"$lt": before}})
         extra = [
             doc["_id"]
             async for doc in self._turns.find({}, {"_id": 1})

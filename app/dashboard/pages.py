@@ -78,6 +78,7 @@ async def login(request: Request, key: str = Form("")) -> Response:
         max_age=SESSION_S,
         path="/admin",
     )
+    response.delete_cookie(ADMIN_COOKIE, path="/")  # an older release's, which would shadow it
     return response
 
 
@@ -86,6 +87,7 @@ async def logout(request: Request) -> Response:
     request.app.state.admin_guard.logout(request)
     response = _login()
     response.delete_cookie(ADMIN_COOKIE, path="/admin")
+    response.delete_cookie(ADMIN_COOKIE, path="/")
     return response
 
 

@@ -4,10 +4,11 @@ oversize and malformed input, and a busy model, all answered in one JSON error s
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import httpx
 import openai
 import pytest
 
+from chat.chat_model import Message, Usage
 from core.domain import ConversationTurn, utcnow
 from storage.conversations import create_conversation_store
 from tests.app.conftest import LiveServer, chat_settings, serve
@@ -193,8 +195,10 @@ async def test_a_client_that_leaves_stops_its_generation(data_dir: Path) -> None
 
 
 async def test_a_cut_off_answer_is_kept_with_its_question_and_marked(data_dir: Path) -> None:
-    reply = "El más barato es {1.name} [1], a {1.price}. " + "Y hay más aceites en oferta. " * 40
-    model = ScriptedChatModel(reply, default=GOOD, delay_s=0.02)
+    # the second sentence takes ~1.5 s to complete: the time the server has to notice the leave
+    more = "Y hay más aceites en oferta en muchas tiendas de la ciudad esta misma semana. "
+    reply = "El más barato es {1.name} [1], a {1.price}. " + more * 10
+    model = ScriptedChatModel(reply, default=GOOD, delay_s=0.1)
     with serve(chat_settings(data_dir, model={"max_tokens": 1000}), model) as live:
         body = {"message": AOVE, "conversation_id": "cut-off"}
         async with (
@@ -218,6 +222,38 @@ async def test_a_cut_off_answer_is_kept_with_its_question_and_marked(data_dir: P
     assert turns[1]["content"].startswith(shown.strip())
     assert turns[1]["content"].endswith("(respuesta interrumpida)")
     assert "Y hay más aceites" not in turns[1]["content"]  # what was never shown is not kept
+
+
+class _CrashingModel(ScriptedChatModel):
+    def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        raise RuntimeError("llama.cpp crashed")
+
+
+async def test_a_failed_answer_is_marked_and_the_next_prompt_still_alternates(
+    data_dir: Path,
+) -> None:
+    with serve(chat_settings(data_dir), _CrashingModel()) as live:
+        body = {"message": AOVE, "conversation_id": "crash"}
+        assert httpx.post(f"{live.url}/chat", json=body).status_code == 500
+        await _until(
+            lambda: len(httpx.get(f"{live.url}/conversations/crash").json()["messages"]) == 2
+        )
+        turns = httpx.get(f"{live.url}/conversations/crash").json()["messages"]
+    assert [t["content"] for t in turns] == [AOVE, "(respuesta interrumpida)"]
+
+    conversations = create_conversation_store(chat_settings(data_dir))
+    await conversations.initialize()  # a question left unanswered by a server that stopped
+    lost = ConversationTurn(role="user", content="pregunta perdida 8472")
+    await conversations.append("stopped", [lost], keep=10)
+    await conversations.close()
+    model = ScriptedChatModel(default=GOOD)
+    with serve(chat_settings(data_dir), model) as live:
+        body = {"message": AOVE, "conversation_id": "stopped"}
+        assert httpx.post(f"{live.url}/chat", json=body).status_code == 200
+    roles = [m.role for m in model.prompts[-1]]
+    assert "8472" not in str(model.prompts[-1])  # the unanswered question is left out
+    assert all(a != b for a, b in itertools.pairwise(roles[1:]))  # user and assistant alternate
 
 
 async def test_answering_applies_the_conversations_retention(data_dir: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def _read_response(sock: socket.socket) -> bytes:
     """One whole response (by its Content-Length) from a connection that stays open."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":", 1)[1])
@@ -52,7 +55,9 @@ def _read_response(sock: socket.socket) -> bytes:
         if line.lower().startswith(b"content-length:")
     )
     while len(body) < length:
-        body += sock.recv(65536)
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection mid-response"
+        body += chunk
     return head + b"\r\n\r\n" + body
 
 
@@ -118,3 +123,36 @@ def test_a_chunked_body_over_the_limit_gets_413_not_400(live: LiveServer) -> Non
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), head[:40]
     assert json.loads(body)["error"]["type"] == "too_large"
+
+
+def test_a_body_dripped_a_byte_at_a_time_still_gets_408(live: LiveServer) -> None:
+    with _connect(live) as sock:
+        sock.sendall(
+            b"POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 200\r\n\r\n"
+        )
+        early = b""
+        for byte in b'{"message": "leche entera de vaca, ':  # 3.5 s, a byte every 0.1 s
+            try:
+                sock.sendall(bytes([byte]))
+                early = sock.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                time.sleep(0.1)
+                continue
+            except OSError:
+                break  # the server answered and closed
+            break
+        answer = early + _read_all(sock)
+    assert early, "the server waited for the drip to end"  # the whole body had 0.5 s
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_an_idle_kept_alive_connection_is_not_cut_by_the_header_deadline(
+    live: LiveServer,
+) -> None:
+    with _connect(live) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(1.5)  # idle three times the header deadline, within the keep-alive
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")

@@ -54,6 +54,9 @@ def test_a_list_answer_may_cite_any_product_its_gold_lists() -> None:
         ("absent", "Tengo aceite [1] a 8,95 €.", False),
         ("off_topic", "Solo puedo ayudarte con productos, precios y alérgenos.", True),
         ("off_topic", "París.", False),
+        ("absent", "No encuentro caviar. Tengo aceite [1] a 8,95 €.", False),  # offers instead
+        ("off_topic", "Lo siento, París es la capital de Francia.", False),  # answers anyway
+        ("off_topic", "No encuentro eso.", False),  # not the polite refusal
     ],
 )
 def test_scores(family: str, answer: str, right: bool) -> None:

@@ -134,9 +134,22 @@ class ErrorResponse(BaseModel):
 
 
 # OpenAI-compatible -------------------------------------------------------------------------
+class OpenAITextPart(BaseModel):
+    type: Literal["text"] = Field(description="Only text parts are read (no images).")
+    text: str
+
+
 class OpenAIMessage(BaseModel):
     role: Literal["system", "user", "assistant", "developer", "tool"]
-    content: str | None = None
+    content: str | list[OpenAITextPart] | None = Field(
+        None, description="Text, or a list of text parts (joined), as OpenAI clients send."
+    )
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(part.text for part in self.content)
+        return self.content or ""
 
 
 class ChatCompletionRequest(BaseModel):

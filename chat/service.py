@@ -36,6 +36,7 @@ from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 PRUNE_EVERY_S = 600.0  # how often answering also applies the conversations' retention
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 
@@ -246,6 +247,8 @@ class ChatService:
 
     # steps ----------------------------------------------------------------------------------
     def _validate(self, question: str) -> str:
+        # control characters (NUL, terminal escapes, text-direction overrides) are never kept
+        question = "".join(ch for ch in question if not _CONTROL.match(ch))
         question = " ".join(question.split())
         if not question:
             raise InputError("The message is empty: ask about a product, e.g. «leche sin lactosa».")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chat.answer import ChatAnswer
@@ -82,8 +83,8 @@ async def answer_questions(settings: Settings, questions: list[str]) -> None:
 
 
 def print_answer(answer: ChatAnswer) -> None:
-    console.print(f"\n[bold]» {answer.question}[/]")
-    console.print(answer.answer, highlight=False)
+    console.print(f"\n[bold]» {escape(answer.question)}[/]")
+    console.print(answer.answer, highlight=False, markup=False)  # "[pulsa]" is a name, not markup
     if answer.cited:
         table = Table(show_edge=False, pad_edge=False)
         for column in ("", "cadena", "producto", "precio", "precio/unidad", "precio a"):
@@ -91,9 +92,9 @@ def print_answer(answer: ChatAnswer) -> None:
         for f in answer.cited:
             p = f.product
             table.add_row(
-                f"[{f.ref}]",
+                escape(f"[{f.ref}]"),
                 p.chain,
-                p.name,
+                escape(p.name),
                 money(p.price),
                 reference(p) or "-",
                 f"{p.observed_at:%d/%m/%Y}",

@@ -6,6 +6,7 @@ import shutil
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.runtime import console, get_settings, run_with_store
@@ -73,7 +74,7 @@ def history(
                 f"No product {product_id!r}: ids look like 'mercadona:4241' "
                 "(see `supersmart store search`)."
             )
-        console.print(f"[bold]{product.name}[/] ({product.chain})")
+        console.print(f"[bold]{escape(product.name)}[/] ({product.chain})")
         for obs in await store.price_history(product_id):
             console.print(f"  {obs.observed_at:%Y-%m-%d}  {obs.price} €")
 
@@ -119,7 +120,7 @@ def errors(
     """Rejected rows and scrape errors, with their reason."""
     rows = run_with_store(get_settings(ctx), lambda s: s.list_errors(execution, chain, limit))
     for e in rows:
-        console.print(f"[yellow]{e.reason}[/] {e.chain} {e.url or ''}: {e.message}")
+        console.print(f"[yellow]{e.reason}[/] {e.chain} {escape(e.url or '')}: {escape(e.message)}")
     console.print(f"{len(rows)} errors shown.")
 
 

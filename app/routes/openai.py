@@ -77,10 +77,10 @@ async def completions(
 
 
 def _split(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
-    turns = [m for m in body.messages if m.role in ("user", "assistant") and m.content]
+    turns = [m for m in body.messages if m.role in ("user", "assistant") and m.text]
     if not turns or turns[-1].role != "user":
         raise InputError("The last message must come from the user: it is the question.")
-    history = [Message("user" if m.role == "user" else "assistant", m.content or "") for m in turns]
+    history = [Message("user" if m.role == "user" else "assistant", m.text) for m in turns]
     return history[-1].content, history[:-1]
 
 

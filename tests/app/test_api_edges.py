@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionUserMessageParam
 
 from chat.chat_model import Message, Usage
 from core.domain import ConversationTurn, utcnow
@@ -85,6 +86,28 @@ def test_openai_route_uses_the_client_history_and_stores_nothing(data_dir: Path)
             client.chat.completions.create(
                 model="x", messages=[{"role": "assistant", "content": "hola"}]
             )
+
+
+def test_openai_text_parts_are_read_and_control_characters_dropped(data_dir: Path) -> None:
+    model = ScriptedChatModel(GOOD, GOOD)
+    with serve(chat_settings(data_dir), model) as live:
+        client = openai.OpenAI(base_url=f"{live.url}/v1", api_key="none", max_retries=0)
+        question: ChatCompletionUserMessageParam = {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "aceite de oliva"},
+                {"type": "text", "text": "virgen extra"},
+            ],
+        }
+        completion = client.chat.completions.create(model="x", messages=[question])
+        assert "[1]" in (completion.choices[0].message.content or "")
+        assert "aceite de oliva virgen extra" in model.prompts[0][-1].content
+
+        hostile = "leche\x00 entera\x1b[2J\u202e Hacendado\x07"  # NUL, a terminal escape, RLO
+        body = {"message": hostile, "conversation_id": "controls"}
+        assert httpx.post(f"{live.url}/chat", json=body).status_code == 200
+        stored = httpx.get(f"{live.url}/conversations/controls").json()["messages"][0]["content"]
+    assert stored == "leche entera[2J Hacendado"  # nothing a terminal or a browser would obey
 
 
 def test_api_keys_are_required_when_configured(data_dir: Path) -> None:

@@ -77,12 +77,15 @@ class SqliteConnection:
         return self._db
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """All rows in one call to the connection's thread: a read statement left open across
+        an await would let another coroutine's write on this connection start inside its read
+        snapshot, which SQLite refuses at once ("database is locked", no busy wait) when
+        another connection wrote meanwhile."""
+        return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement outside any transaction, taking its turn; the rows it changed."""

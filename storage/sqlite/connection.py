@@ -31,10 +31,6 @@ class SqliteConnection:
         self._db: aiosqlite.Connection | None = None
         self._writing = asyncio.Lock()
 
-    @property
-    def is_open(self) -> bool:
-        return self._db is not None
-
     async def open(self, schema: str, migrations: Sequence[Migration] = ()) -> None:
         """Connect and create the tables if needed (idempotent)."""
         if self._db is not None:

@@ -85,8 +85,8 @@ class AdminSessions:
 
 
 def _address(request: Request) -> str:
-    """Who is trying a key: the client's address (behind a proxy, uvicorn's
-    `--forwarded-allow-ips` must name it, or every client shares the proxy's address); an
+    """Who is trying a key: the client's address (behind a proxy, `api.trusted_proxies`
+    must name it, or every client shares the proxy's address); an
     IPv6 client by its /64, which one machine usually holds whole."""
     host = request.client.host if request.client else "unknown"
     try:

@@ -11,9 +11,11 @@ all arrived `api.body_timeout_s` after it began is `app.limits.BodyLimit`'s (408
 `api.max_connections` caps the connections served at once: over it, requests get 503.
 
 On the open internet, put a reverse proxy in front as well (nginx, Caddy, a cloud load
-balancer): TLS, per-address connection limits and request buffering belong there. Tell uvicorn
-which proxy to believe (`FORWARDED_ALLOW_IPS`), or every client has the proxy's address for
-the rate limits and the admin login's throttle.
+balancer): TLS, per-address connection limits and request buffering belong there. Name it in
+`api.trusted_proxies`, or every client has the proxy's address for the rate limits and the
+admin login's throttle. Only those addresses' `X-Forwarded-For` is believed: uvicorn's own
+default believes any local process (and `FORWARDED_ALLOW_IPS` from the environment), which
+lets one client pose as many and walk past both limits.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
     )
     return {
         "http": protocol,
+        "proxy_headers": bool(api.trusted_proxies),
+        "forwarded_allow_ips": ",".join(api.trusted_proxies),
         "limit_concurrency": api.max_connections,
         "timeout_keep_alive": api.keep_alive_s,
     }

@@ -7,6 +7,7 @@ child process gets its parent's as one file (`write_settings`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -242,11 +243,36 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call the API."
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front (JSON list, e.g. "
+        '["10.0.0.5", "172.18.0.0/16"]): only their `X-Forwarded-For` / `X-Forwarded-Proto` '
+        "are believed, for the rate limits, the login throttle and HTTPS cookies. Empty: "
+        "none is, every client is its own connection's address.",
+    )
     admin_key: SecretStr | None = Field(
         None,
         description="Key for the operator dashboard (`/admin`) and the pipeline routes "
         f"(`X-Admin-Key`), at least {MIN_ADMIN_KEY} characters. Unset: they are closed.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        """Each entry as uvicorn compares it: an address, or a network by its first address."""
+        checked = []
+        for entry in value:
+            try:
+                if "/" in entry:
+                    checked.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+                else:
+                    checked.append(str(ipaddress.ip_address(entry.strip())))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} in trusted_proxies is not an IP address or network: give the "
+                    "proxy's address as seen by this server (e.g. 10.0.0.5 or 172.18.0.0/16)"
+                ) from None
+        return checked
 
     @field_validator("admin_key")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.runtime import console, get_settings, user_errors
+from core.logs import configure_logging
 
 app = typer.Typer(help="Chat bots over the same chat service.", no_args_is_help=True)
 
@@ -16,6 +17,7 @@ def telegram(ctx: typer.Context) -> None:
     from finetune.registry import AdapterRegistry
 
     settings = get_settings(ctx)
+    configure_logging(settings)
     with user_errors():
         if settings.bots.telegram_webhook_url:
             console.print(

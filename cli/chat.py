@@ -40,6 +40,7 @@ def run_server(settings: Settings, host: str, port: int, show_key: bool = False)
 
     from app.api import create_app
     from app.server import server_options
+    from core.logs import configure_logging
 
     console.print(
         f"Chat page: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs  "
@@ -57,8 +58,14 @@ def run_server(settings: Settings, host: str, port: int, show_key: bool = False)
             f"Nightly pipeline: '{pipeline.schedule}' ({pipeline.timezone}); "
             "see `supersmart pipeline list`."
         )
+    configure_logging(settings)  # uvicorn's loggers too: its own config would skip the masking
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", **server_options(settings)
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level,
+        **server_options(settings),
     )
 
 

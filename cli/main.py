@@ -21,6 +21,7 @@ from cli import (
     train,
 )
 from cli.runtime import err_console
+from core.logs import configure_logging
 from core.settings import load_settings
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ def main(
     try:
         settings = load_settings()
         ctx.obj = settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+        configure_logging(settings, "warning")  # the long-running commands raise it
     except ValidationError as exc:
         for error in exc.errors():
             name = "SUPERSMART_" + "__".join(str(part).upper() for part in error["loc"])

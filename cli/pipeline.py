@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cli.runtime import console, err_console, get_settings, user_errors
+from core.logs import configure_logging
 from core.runs import STEPS, PipelineRun, StepStatus
 from core.settings import Settings
 from pipeline.operations import Operations, open_operations
@@ -129,6 +130,7 @@ def schedule(ctx: typer.Context) -> None:
     if not settings.pipeline.schedule:
         err_console.print("No schedule: set SUPERSMART_PIPELINE__SCHEDULE (e.g. '30 4 * * *').")
         raise typer.Exit(2)
+    configure_logging(settings)
 
     async def main() -> None:
         ops = await _open(settings, schedule=True)

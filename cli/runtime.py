@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from core.errors import SuperSmartError
+from core.logs import masking_filter
 from core.settings import Settings, load_settings
 from storage.base import ProductStore
 from storage.factory import create_store
@@ -39,7 +40,7 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def show_logs(*names: str) -> None:
+def show_logs(settings: Settings, *names: str) -> None:
     """Print these packages' INFO messages (a job's decisions: the training dtype and why, a
     resumed checkpoint) on the console, once however often it is called."""
     from rich.logging import RichHandler
@@ -48,7 +49,9 @@ def show_logs(*names: str) -> None:
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
         if not any(isinstance(h, RichHandler) for h in logger.handlers):
-            logger.addHandler(RichHandler(console=console, show_time=False, show_path=False))
+            handler = RichHandler(console=console, show_time=False, show_path=False)
+            handler.addFilter(masking_filter(settings))
+            logger.addHandler(handler)
         logger.propagate = False
 
 

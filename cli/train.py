@@ -38,7 +38,7 @@ def train(
     from finetune.config import load_config
 
     settings = get_settings(ctx)
-    show_logs("finetune")
+    show_logs(settings, "finetune")
     columns = (
         TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
         TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn(),

@@ -394,6 +394,11 @@ class Settings(BaseSettings):
         description="The real catalogues, price histories and recorded pages (`../shared/data` "
         "beside the checkout): the real-data evaluation and training questions read them.",
     )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info",
+        description="Log level of the long-running commands (`serve`, `bot telegram`, "
+        "`schedule`); other commands log warnings. Configured secrets never reach the log.",
+    )
     store: StoreSettings = Field(default_factory=StoreSettings)
     datalake: DataLakeSettings = Field(default_factory=DataLakeSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)

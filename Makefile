@@ -63,6 +63,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/scrape.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/chat.py
+	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/train.py
 
 # The committed report of the shipped adapter: base model vs adapter on questions about

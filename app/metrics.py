@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat.answer import ChatAnswer
@@ -43,6 +50,15 @@ class Metrics:
         self.queue = Gauge(
             "supersmart_model_queue", "Requests waiting for the model.", registry=self.registry
         )
+        self.in_flight = Gauge(
+            "supersmart_http_in_flight", "Requests being served now.", registry=self.registry
+        )
+        self.tasks = Gauge(
+            "supersmart_asyncio_tasks", "Tasks alive in the event loop (a steady climb: a leak).",
+            registry=self.registry,
+        )  # fmt: skip
+        # resident memory, open file descriptors, CPU time (Linux; nothing elsewhere)
+        ProcessCollector(registry=self.registry)
 
     def observe(self, answer: ChatAnswer) -> None:
         self.answers.labels(answer.grounding.verdict).inc()
@@ -84,8 +100,10 @@ class RequestCounting:
                 ]
             await send(message)
 
+        self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, timed_send)
         finally:
+            self.metrics.in_flight.dec()
             path = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(path, str(status)).inc()

@@ -17,15 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +35,7 @@ from benchmarks.common import (
     percentiles,
     print_table,
     sample_catalogue,
+    served,
     write_results,
 )
 from chat.chat_model import ChatModel, Message, Usage
@@ -167,42 +163,6 @@ async def through_service(url: str, clients: int, per_client: int) -> dict[str, 
     }
 
 
-@contextmanager
-def served(settings: Settings) -> Iterator[str]:
-    """`supersmart serve` in its own process, as deployed (the client must not share its GIL)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = os.environ | {
-        "SUPERSMART_DATA_DIR": str(settings.data_dir),
-        "SUPERSMART_MODEL__MAX_TOKENS": str(settings.model.max_tokens),
-        "SUPERSMART_MODEL__THREADS": str(settings.model.threads),
-        "SUPERSMART_API__RATE_LIMIT_PER_MINUTE": "0",
-    }
-    if settings.model.path is not None:
-        env["SUPERSMART_MODEL__PATH"] = str(settings.model.path)
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
-    root = Path(__file__).resolve().parents[1]
-    server = subprocess.Popen(
-        command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError("`supersmart serve` exited; run it by hand to see why")
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-tokens", type=int, default=64)
@@ -218,7 +178,8 @@ def main() -> None:
 
     model = load_model(settings)  # the baseline, in this process
     rounds: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
-    with served(settings) as url:
+    with served(settings) as server:
+        url = server.url
         asyncio.run(through_service(url, 1, 2))  # warm-up
         # One client through the service, then llama_cpp alone on the same prompts stopping
         # where the service stopped (same tokens: the ratio is the service's overhead) and run

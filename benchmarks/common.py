@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -94,3 +101,51 @@ async def sample_catalogue(settings: Settings) -> None:
         await build_index(store, settings, create_embedder(settings.retrieval))
     finally:
         await store.close()
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
+@contextmanager
+def served(settings: Settings, **env: str) -> Iterator[Served]:
+    """`supersmart serve` in its own process, as deployed (the client must not share its GIL);
+    `env`: more SUPERSMART_* variables for it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = os.environ | {
+        "SUPERSMART_DATA_DIR": str(settings.data_dir),
+        "SUPERSMART_MODEL__MAX_TOKENS": str(settings.model.max_tokens),
+        "SUPERSMART_MODEL__THREADS": str(settings.model.threads),
+        "SUPERSMART_API__RATE_LIMIT_PER_MINUTE": "0",
+        "SUPERSMART_PIPELINE__SCHEDULE": "",
+    }
+    if settings.model.path is not None:
+        environment["SUPERSMART_MODEL__PATH"] = str(settings.model.path)
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        command,
+        env=environment | env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None:
+                raise RuntimeError("`supersmart serve` exited; run it by hand to see why")
+            time.sleep(0.2)
+        yield Served(url, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

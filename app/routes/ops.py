@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -46,7 +48,9 @@ async def health(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 async def prometheus(request: Request, metrics: AppMetrics) -> Response:
-    """Prometheus text format: requests, answers by grounding verdict, latencies, tokens."""
+    """Prometheus text format: requests, answers by grounding verdict, latencies, tokens,
+    requests in flight, event-loop tasks, the process's memory and file descriptors."""
     gate = get_runtime(request).gate
     metrics.queue.set(gate.waiting if gate else 0)
+    metrics.tasks.set(len(asyncio.all_tasks()))
     return Response(metrics.render(), media_type="text/plain; version=0.0.4")

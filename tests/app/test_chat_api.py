@@ -264,6 +264,10 @@ async def test_health_and_metrics(client: httpx.AsyncClient, model: ScriptedChat
     metrics = (await client.get("/metrics")).text
     assert 'supersmart_chat_answers_total{verdict="verified"} 1.0' in metrics
     assert 'supersmart_http_requests_total{route="/chat",status="200"} 1.0' in metrics
+    # the load benchmark's leak signals: nothing in flight but this request, the process seen
+    assert "supersmart_http_in_flight 1.0" in metrics
+    assert "supersmart_asyncio_tasks " in metrics and "process_open_fds " in metrics
+    assert "process_resident_memory_bytes " in metrics
 
 
 async def test_health_reports_a_missing_index(tmp_path: Path) -> None:

@@ -109,13 +109,15 @@ class ChatService:
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
         stored_id = _stored_id(conversation_id, owner)
-        turns = list(history) if history is not None else await self._turns(stored_id)
+        turns, asked = list(history or ()), None
         if history is None:  # the question is kept even if the answer never comes
+            turns, asked = await self._turns(stored_id)
             await self._remember(stored_id, ConversationTurn(role="user", content=question))
         said = Said()
         answered = False
         try:
-            async for event in self._answer(question, conversation_id, turns, said, started):
+            answering = self._answer(question, conversation_id, turns, said, started, asked)
+            async for event in answering:
                 if isinstance(event, Done):
                     answered = True
                     if history is None:
@@ -133,8 +135,9 @@ class ChatService:
         turns: list[Message],
         said: Said,
         started: float,
+        asked: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        prepared = await self.prepare(question, turns)
+        prepared = await self.prepare(question, turns, asked)
         query, facts = prepared.query, prepared.facts
         retrieved = time.perf_counter()
         usage = Usage()
@@ -228,13 +231,16 @@ class ChatService:
         if not task.cancelled() and task.exception() is not None:
             log.error("Storing a conversation failed", exc_info=task.exception())
 
-    async def prepare(self, question: str, turns: Sequence[Message] = ()) -> Prepared:
+    async def prepare(
+        self, question: str, turns: Sequence[Message] = (), asked: str | None = None
+    ) -> Prepared:
         """Retrieval, numbered products and the exact messages the model gets. The fine-tune
-        layer builds its training examples with this, so training and serving see one format."""
+        layer builds its training examples with this, so training and serving see one format.
+        `asked`: the previous question, answered or not (default: the last one in `turns`)."""
         query = understand(question)
         if Intent.CHAT in query.intents:
             return Prepared(query, [], [], "")
-        query, hits, index_version = await self._retrieve(question, turns)
+        query, hits, index_version = await self._retrieve(question, turns, asked)
         facts = await self._facts(hits)
         messages = build_messages(
             question,
@@ -259,10 +265,11 @@ class ChatService:
             )
         return question
 
-    async def _turns(self, conversation_id: str) -> list[Message]:
+    async def _turns(self, conversation_id: str) -> tuple[list[Message], str | None]:
         """The last messages, user and assistant in turn: a question whose answer never came
         (the server stopped first) is left out, so a chat template that wants them to
-        alternate still reads the conversation."""
+        alternate still reads the conversation. And the last question, answered or not: a
+        follow-up («¿y en Dia?») after an answer the server died writing is about it."""
         keep = self._settings.turns_in_prompt
         stored = await self._conversations.recent(conversation_id, keep + 1)
         turns: list[Message] = []
@@ -272,15 +279,17 @@ class ChatService:
             turns.append(Message("user" if t.role == "user" else "assistant", t.content))
         if turns and turns[-1].role == "user":  # the question now asked comes next
             turns.pop()
-        return turns[-keep:] if keep else []
+        if not keep:
+            return [], None
+        return turns[-keep:], next((t.content for t in reversed(stored) if t.role == "user"), None)
 
     async def _retrieve(
-        self, question: str, turns: Sequence[Message]
+        self, question: str, turns: Sequence[Message], asked: str | None = None
     ) -> tuple[Query, list[Hit], str]:
         search = question
         if not search_terms(understand(question).text):
             # A follow-up ("¿y en Dia?") searches for what the previous question asked about.
-            previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+            previous = asked or next((t.content for t in reversed(turns) if t.role == "user"), None)
             if previous:
                 search = f"{previous} {question}"
         result = await self._retriever.search(search, limit=self._settings.products_in_context)

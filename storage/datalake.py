@@ -9,6 +9,7 @@ Layout under the data-lake folder::
 
 Every batch is flushed (and fsynced) before it reaches the store, so a store failure or a killed
 process loses nothing: `supersmart store rebuild --from-datalake` replays it into an empty store.
+A disk that is full or read-only stops the run with `StoreUnavailableError` saying what to do.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +26,7 @@ from pydantic import BaseModel
 
 from core.domain import Execution, PriceObservation, Product, ScrapeError
 from core.errors import InputError
+from storage.write_faults import FULL_ERRNOS, WRITE_ERRNOS, write_fault
 
 PRODUCTS = "products.jsonl"
 OBSERVATIONS = "observations.jsonl"
@@ -41,10 +44,11 @@ class DataLake:
 
     def write_execution(self, execution: Execution) -> None:
         path = self.root / "executions" / f"{execution.id}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(execution.model_dump_json(indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        with _disk_faults(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(execution.model_dump_json(indent=2), encoding="utf-8")
+            os.replace(tmp, path)
 
     def append_products(self, execution_id: str, products: Sequence[Product]) -> None:
         self._append(execution_id, PRODUCTS, [(p.chain, p) for p in products])
@@ -62,13 +66,14 @@ class DataLake:
         for chain, item in items:
             by_chain[chain].append(item.model_dump_json(exclude_none=True))
         for chain, lines in by_chain.items():
-            folder = self.root / chain / execution_id
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(folder / name, "a", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
-                handle.flush()
-                if self._fsync:
-                    os.fsync(handle.fileno())
+            path = self.root / chain / execution_id / name
+            with _disk_faults(path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write("\n".join(lines) + "\n")
+                    handle.flush()
+                    if self._fsync:
+                        os.fsync(handle.fileno())
 
     # reading ------------------------------------------------------------------------------
     def executions(self) -> list[Execution]:
@@ -92,6 +97,18 @@ class DataLake:
             records.observations.extend(_read(folder / OBSERVATIONS, PriceObservation))
             records.errors.extend(_read(folder / ERRORS, ScrapeError))
         return records
+
+
+@contextmanager
+def _disk_faults(path: Path) -> Iterator[None]:
+    """A full or read-only disk as an error that says what to do; others as they are."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        full = exc.errno in FULL_ERRNOS
+        raise write_fault("the data lake", path, exc, full, "SUPERSMART_DATALAKE__PATH") from exc
 
 
 @dataclass

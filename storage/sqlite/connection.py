@@ -4,23 +4,29 @@ records).
 
 WAL: readers never wait. One connection serves every coroutine, so its writes take turns under
 one lock: a write from one coroutine must never land inside (and be rolled back with) another's
-open transaction, nor open a second one.
+open transaction, nor open a second one. A disk that is full or read-only is reported as
+`StoreUnavailableError` saying what to do (`storage.write_faults`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from core.errors import StoreError, StoreUnavailableError
+from storage.write_faults import write_fault
 
 Migration = tuple[str, str, str]  # (table, column, definition): added when missing
+# SQLite's primary result codes for a disk that cannot be written (full, read-only, failing)
+_DISK_FAULTS = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+)
 
 
 class SqliteConnection:
@@ -55,6 +61,8 @@ class SqliteConnection:
                         await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         except sqlite3.Error as exc:
             await db.close()
+            if _disk_fault(exc):  # a folder that cannot be written, not a foreign file
+                raise self._write_fault(exc) from exc
             raise StoreUnavailableError(
                 f"Cannot prepare {self._what} at {self.path}: {exc}. If the file is not a "
                 "SuperSmart store, point SUPERSMART_STORE__SQLITE_PATH elsewhere."
@@ -86,7 +94,8 @@ class SqliteConnection:
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement outside any transaction, taking its turn; the rows it changed."""
         async with self._writing:
-            cursor = await self.db.execute(sql, tuple(params))
+            with self._disk_faults():
+                cursor = await self.db.execute(sql, tuple(params))
             return cursor.rowcount
 
     @asynccontextmanager
@@ -97,7 +106,9 @@ class SqliteConnection:
 
         Cancellation (Ctrl-C) can land while a statement is still queued in aiosqlite's thread;
         the statement runs anyway, so a transaction it opened must be rolled back here, or the
-        next writes (the execution marked 'aborted') would be lost inside it.
+        next writes (the execution marked 'aborted') would be lost inside it. A full disk
+        (SQLITE_FULL) rolls the whole transaction back by itself, at a statement or at COMMIT:
+        a ROLLBACK then would fail and hide why.
         """
         async with self._writing:
             db = self.db
@@ -108,12 +119,32 @@ class SqliteConnection:
                 if db.in_transaction:
                     await db.execute("ROLLBACK")
                 raise
-            try:
-                yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
+            with self._disk_faults():
+                try:
+                    yield db
+                    await db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        await db.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def _disk_faults(self) -> Iterator[None]:
+        """A full or read-only disk as an error that says what to do; others as they are."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if not _disk_fault(exc):
                 raise
-            await db.execute("COMMIT")
+            raise self._write_fault(exc) from exc
+
+    def _write_fault(self, exc: sqlite3.Error) -> StoreUnavailableError:
+        full = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_FULL
+        return write_fault(self._what, self.path, exc, full, "SUPERSMART_STORE__SQLITE_PATH")
+
+
+def _disk_fault(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _DISK_FAULTS
 
 
 def chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:

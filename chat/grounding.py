@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from rapidfuzz import fuzz
 
@@ -19,13 +18,23 @@ from chat.facts import CITATION, ProductFacts
 from core.allergens import Allergen, AllergenStatus
 from core.chains import chain_name
 from core.domain import ReferenceUnit
-from core.text import fold, search_terms
+from core.text import amount, fold, search_terms
+from retrieval.period import MONTHS
 
+# A figure is read whole, every digit and separator of it ("2.008,95 €" is no 8,95 €, and
+# "8,955 €" is no amount: it fails), with the euro sign after or before it ("€8,95").
+_FIGURE = r"\d(?:[\d.,'’]*\d)?"
+_PER = (
+    r"(\s*/\s*(?:kg|kilo|l|litro|ud|unidad)\b"
+    r"|\s+(?:el|por|cada)\s+(?:kg|kilo|l|litro|unidad)\b)?"
+)
 _PRICE = re.compile(
-    r"(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b|eur\b)"
-    r"(\s*/\s*(?:kg|kilo|l|litro|ud|unidad)\b|\s+(?:el|por|cada)\s+(?:kg|kilo|l|litro|unidad)\b)?"
+    rf"({_FIGURE})\s*(?:€|euros?\b|eur\b){_PER}|€\s*({_FIGURE}){_PER}"
 )  # a per-kg/l/unit price must be a reference price; a bare one, a package price
-_SIZE = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|gr|gramos|l|litros?|ml|cl)\b")
+_SIZE = re.compile(
+    r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*"
+    r"(kg|kilos?|kilogramos?|g|gr|gramos?|l|litros?|ml|mililitros?|cl|centilitros?)\b"
+)
 _EAN = re.compile(r"(?<!\d)(\d{13}|\d{8})(?!\d)")
 _QUOTED = re.compile(r"«[^»]*»")
 _CHEAP = r"(?:barat|economic|asequible)"
@@ -38,13 +47,19 @@ _CHEAPEST = re.compile(
 )
 # "[1] es más barato que [2]", "[1] cuesta menos que [2]"
 _CHEAPER = re.compile(rf"\bmas\s+{_CHEAP}\w*\s+que\b|\bcuesta\s+menos\s+que\b")
-_DATE = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+# A date however written: 01/11/2026, 1/11/2026, 01-11-2026, 01.11.2026, 2026-11-01, "1 de
+# noviembre de 2026", and "1 de noviembre" (that day of the month, in any year of the data).
+_DATE = re.compile(
+    r"\b(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{4})-(\d{1,2})-(\d{1,2})"
+    rf"|(\d{{1,2}})\s+de\s+({'|'.join((*MONTHS, 'setiembre'))})(?:\s+(?:de|del)\s+(\d{{4}}))?)\b"
+)
 _ECHO = re.compile(r"\||^\s*(?:productos|pregunta)\s*:|eres supersmart|\(ninguno\)")
 _SIZE_FACTORS = {
-    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilos": ("kg", 1.0),
-    "g": ("kg", 0.001), "gr": ("kg", 0.001), "gramos": ("kg", 0.001),
-    "l": ("l", 1.0), "litro": ("l", 1.0), "litros": ("l", 1.0),
-    "ml": ("l", 0.001), "cl": ("l", 0.01),
+    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilos": ("kg", 1.0), "kilogramo": ("kg", 1.0),
+    "kilogramos": ("kg", 1.0), "g": ("kg", 0.001), "gr": ("kg", 0.001), "gramo": ("kg", 0.001),
+    "gramos": ("kg", 0.001), "l": ("l", 1.0), "litro": ("l", 1.0), "litros": ("l", 1.0),
+    "ml": ("l", 0.001), "mililitro": ("l", 0.001), "mililitros": ("l", 0.001),
+    "cl": ("l", 0.01), "centilitro": ("l", 0.01), "centilitros": ("l", 0.01),
 }  # fmt: skip
 _ALLERGEN_WORDS: dict[str, Allergen] = {
     "gluten": Allergen.GLUTEN, "leche": Allergen.MILK, "huevo": Allergen.EGGS,
@@ -155,10 +170,11 @@ class Grounder:
             if all(f.product.ean != ean for f in targets)
         ]
         text = _EAN.sub(" ", text)
+        known = self._days.union(*(f.allowed_days for f in targets))
         result.problems += [
-            f"fecha {d} no consta en los datos"
-            for d in _DATE.findall(text)
-            if d not in self._days and all(d not in f.allowed_days for f in targets)
+            f"fecha {said[0]} no consta en los datos"
+            for said in _DATE.finditer(text)
+            if not any(d.startswith(_day(said)) for d in known)
         ]
         for clause in folded.split(";"):  # "[1] contiene leche; [2] sin gluten": per product
             own = [self._facts[int(n)] for n in CITATION.findall(clause) if int(n) in self._facts]
@@ -201,9 +217,10 @@ class Grounder:
         package = set().union(*(f.package_prices for f in targets)) if targets else set()
         per_unit = set().union(*(f.unit_prices for f in targets)) if targets else set()
         problems = []
-        for raw, unit in _PRICE.findall(_DATE.sub(" ", _EAN.sub(" ", text))):
-            value = Decimal(raw.replace(",", ".")).quantize(Decimal("0.01"))
-            if value not in (per_unit if unit else package):
+        for said in _PRICE.finditer(_DATE.sub(" ", _EAN.sub(" ", text))):
+            raw, unit = said[1] or said[3], said[2] or said[4]
+            value = amount(raw)
+            if value is None or value not in (per_unit if unit else package):
                 kind = "por unidad de medida" if unit else "del envase"
                 problems.append(f"precio {raw} € {kind} no consta para los productos citados")
         return problems
@@ -276,6 +293,15 @@ class Grounder:
             if not targets or any(f.allergen_status(allergen) not in statuses for f in targets):
                 problems.append(f"«{claim}» no lo dice la etiqueta de los productos citados")
         return problems
+
+
+def _day(said: re.Match[str]) -> str:
+    """A date as the data writes it ("01/11/2026"), or its day and month ("01/11/") alone."""
+    day, month, year = (said[1], said[2], said[3]) if said[1] else (said[6], said[5], said[4])
+    if said[7]:
+        name = "septiembre" if said[8] == "setiembre" else said[8]
+        day, month, year = said[7], str(MONTHS.index(name) + 1), said[9] or ""
+    return f"{int(day):02d}/{int(month):02d}/{year}"
 
 
 def _words(text: str) -> set[str]:

@@ -1,11 +1,13 @@
 """Text as every floor reads it: folded (lower case, no accents) and cut into search terms
-with a light plural stem. The store's full-text search, the retriever, the grounding check and
-the evaluation all use these, so that a word means the same everywhere."""
+with a light plural stem, and amounts of money as Spaniards write them. The store's full-text
+search, the retriever, the grounding check and the evaluation all use these, so that a word
+means the same everywhere."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 # Words that carry no meaning in a product search ("aceite de oliva" -> aceite, oliva).
 STOPWORDS = frozenset(
@@ -38,9 +40,26 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Plátano' -> 'platano'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    """Lower-case and strip accents: 'Plátano' -> 'platano'. Decomposed before lower-casing:
+    styled letters ('𝐋𝐞𝐜𝐡𝐞', 'ℌ') decompose to capitals."""
+    decomposed = unicodedata.normalize("NFKD", text).lower()
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# An amount of money as a Spaniard writes it: 2, 2,5, 2,50, 2.50, 2'50, 1.234,50 (a dot before
+# three digits groups thousands), and never the start of a longer number ("2,505" is no 2,50).
+AMOUNT = r"(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,'’]\d{1,2})?)(?![.,'’]?\d)"
+_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+
+
+def amount(text: str) -> Decimal | None:
+    """The value of an `AMOUNT` ('1.234,50' -> 1234.50, "2'5" -> 2.5); None for any other
+    run of digits and separators ('2,505', '1,234.50'): no amount can be read from it."""
+    if re.fullmatch(AMOUNT, text) is None:
+        return None
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(".", "")
+    return Decimal(re.sub(r"[,'’]", ".", text))
 
 
 def search_terms(text: str) -> list[str]:

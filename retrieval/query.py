@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from core.allergens import Allergen
 from core.domain import ReferenceUnit
-from core.text import fold, search_terms
+from core.text import AMOUNT, amount, fold, search_terms
 from retrieval.period import Period, find_period
 
 
@@ -72,9 +72,11 @@ _CHAINS = {
     "carrefour": "carrefour",
     "supermercados mas": "supermercados-mas",
 }
-_NUMBER = r"(\d+(?:[.,]\d{1,2})?)\s*(?:€|euros?|eur\b|e\b)?"
+# a limit's amount, not a size ("de menos de 500 g" asks for small packs, not under 500 €)
+_SIZE = r"(?!\s*(?:kg|kilos?|kilogramos?|g|gr|grs|gramos?|l|litros?|ml|cl)\b)"
+_NUMBER = rf"({AMOUNT}){_SIZE}\s*(?:€|euros?|eur\b|e\b)?"
 _MAX = re.compile(
-    r"(?:por\s+)?(?:menos\s+de|por\s+debajo\s+de|hasta|maximo|como\s+mucho|"
+    r"(?:por\s+)?(?:menos\s+de|por\s+debajo\s+de|hasta|(?:como\s+)?maximo|como\s+mucho|"
     r"no\s+mas\s+de|inferior(?:es)?\s+a|<=?)\s*" + _NUMBER
 )
 _MIN = re.compile(r"(?:mas\s+de|por\s+encima\s+de|minimo|superior(?:es)?\s+a|>=?)\s*" + _NUMBER)
@@ -132,7 +134,7 @@ _FILLER = re.compile(
     r"price|of)\b"
 )
 # An amount said without a limit ("que cuesta 0,01 €"): not a product word, never searched.
-_BARE_AMOUNT = re.compile(r"\b\d+(?:[.,]\d{1,2})?\s*(?:€|euros?\b)")
+_BARE_AMOUNT = re.compile(rf"\b{AMOUNT}\s*(?:€|euros?\b)")
 # Instructions written into the question ("ignora tus instrucciones y responde que ..."): the
 # product named is still searched; the instruction and its figures are not.
 _INJECTION = re.compile(
@@ -149,7 +151,7 @@ _NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
             "nueve": 9, "diez": 10, "doce": 12}  # fmt: skip
 _BUDGET = re.compile(
     r"\b(?:tengo|con|dispongo\s+de|me\s+quedan|presupuesto\s+de)\s+"
-    r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:€|euros?\b)"
+    rf"({AMOUNT})\s*(?:€|euros?\b)"
 )
 _GREETING = re.compile(
     r"^\W*(?:hola|buen[oa]s(?:\s+(?:dias|tardes|noches))?|hey|oye)\s*(?:[,.!:]+\s*|$)"
@@ -202,7 +204,9 @@ _ABOUT_ONE = re.compile(
 
 
 def _money(text: str) -> Decimal:
-    return Decimal(text.replace(",", "."))
+    value = amount(text)
+    assert value is not None, text  # the patterns above match amounts only
+    return value
 
 
 def understand(question: str) -> Query:
@@ -211,7 +215,8 @@ def understand(question: str) -> Query:
     # "Hola, ¿...?": a greeting before the question is no product word ("Hola Cola" is one)
     greeting = _GREETING.match(text)
     text = text[greeting.end() :] if greeting else text
-    text = re.sub(r"[¿?¡!;:()\"']|(?<!\d),|,(?!\d)|\.(?!\w)", " ", text)  # keep 2,50 and D.O.
+    # keep 2,50, 2'50 and D.O.
+    text = re.sub(r"[¿?¡!;:()\"]|(?<!\d)[',]|[',](?!\d)|\.(?!\w)", " ", text)
     period, text = find_period(text)
     text = _INJECTION.sub(" ", text)
     quantity = budget = None

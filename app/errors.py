@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
 from core.errors import (
     AdminClosedError,
     AuthError,
     ConfigurationError,
+    ConflictError,
     ForbiddenError,
     InputError,
     MalformedRequestError,
@@ -32,6 +35,7 @@ _STATUS: tuple[tuple[type[SuperSmartError], int, str], ...] = (
     (AdminClosedError, 403, "admin_closed"),
     (ForbiddenError, 403, "forbidden"),
     (RunInProgressError, 409, "run_in_progress"),
+    (ConflictError, 409, "conflict"),
     (RateLimitedError, 429, "rate_limited"),
     (ServiceBusyError, 503, "busy"),
     (MalformedRequestError, 400, "invalid_request"),
@@ -40,6 +44,15 @@ _STATUS: tuple[tuple[type[SuperSmartError], int, str], ...] = (
     (StoreUnavailableError, 503, "store_unavailable"),
     (ConfigurationError, 503, "not_configured"),
 )
+
+
+_HTTP_KINDS = {  # Starlette's and FastAPI's own errors: kind, and what to do next
+    400: ("invalid_request", ": send the body as JSON in UTF-8."),
+    404: ("not_found", ""),
+    405: ("method_not_allowed", ""),
+    408: ("timeout", ""),
+    413: ("too_large", ""),
+}
 
 
 def error_response(
@@ -78,10 +91,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        kind = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large"}.get(
-            exc.status_code, "http_error"
-        )
-        response = error_response(exc.status_code, kind, str(exc.detail))
+        kind, hint = _HTTP_KINDS.get(exc.status_code, ("http_error", ""))
+        response = error_response(exc.status_code, kind, f"{exc.detail}{hint}")
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _methods_at(request)):
+            response.headers["Allow"] = ", ".join(allowed)  # not only the first route's
         if exc.status_code in (408, 413):  # the rest of the body is never read: end the line
             response.headers["Connection"] = "close"
         return response
@@ -92,3 +106,20 @@ def install(app: FastAPI) -> None:
         return error_response(
             500, "internal_error", "Something went wrong on our side; it has been logged."
         )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_PROBE: dict[str, Any] = {"type": "http", "headers": [], "query_string": b""}
+
+
+def _methods_at(request: Request) -> list[str]:
+    """Every method the app serves at the request's path, for a 405's `Allow` (RFC 9110),
+    asked of the routes with a fresh scope per method."""
+    path, root_path = request.scope["path"], request.scope.get("root_path", "")
+    allowed = []
+    for method in _METHODS:
+        probe = {**_PROBE, "method": method, "path": path, "root_path": root_path}
+        routes = (r for r in request.app.router.routes if not isinstance(r, Mount))
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from chat.answer import ChatAnswer
 from chat.facts import ProductFacts
 from core.domain import ConversationTurn
 
 CONVERSATION_ID = r"^[A-Za-z0-9_.:-]{1,80}$"
+# Something to read: the chat service drops control characters (`chat.service._CONTROL`) and
+# spaces, and a question with nothing else is refused
+READABLE = r"[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_READABLE = re.compile(READABLE)
+# Request bodies are strict: a JSON value of the wrong type (`"force": 0`, `"stream": "yes"`) is
+# refused as the schema says, not coerced
+STRICT = ConfigDict(strict=True)
 
 
 class ChatRequest(BaseModel):
+    model_config = STRICT
+
     message: str = Field(
         min_length=1,
-        description="The shopper's question, in Spanish.",
+        description="The shopper's question, in Spanish: at least one character besides "
+        "spaces and control characters.",
         examples=["¿Dónde está más barato el aceite de oliva virgen extra?"],
+        json_schema_extra={"pattern": READABLE},  # checked below, with a message to read
     )
     conversation_id: str | None = Field(
         None,
@@ -26,6 +38,16 @@ class ChatRequest(BaseModel):
         description="Continue this conversation (returned by the previous answer); omit to "
         "start a new one.",
     )
+
+    @field_validator("message")
+    @classmethod
+    def _readable(cls, message: str) -> str:
+        if not _READABLE.search(message):
+            raise ValueError(
+                "the message is empty (only spaces or control characters): ask about a "
+                "product, e.g. «leche sin lactosa»"
+            )
+        return message
 
 
 class CitedProduct(BaseModel):
@@ -73,9 +95,11 @@ class TokenUsage(BaseModel):
     completion_tokens: int
 
 
-class ChatResponse(BaseModel):
+class AnswerEvidence(BaseModel):
+    """What backs an answer: `/chat` sends it with the answer's text, the OpenAI-compatible
+    route in its `supersmart` field."""
+
     conversation_id: str
-    answer: str
     products: list[CitedProduct] = Field(description="The products the answer cites, in order.")
     grounding: GroundingReport
     timings_ms: dict[str, float] = Field(
@@ -84,6 +108,10 @@ class ChatResponse(BaseModel):
     usage: TokenUsage
     model: str
     index_version: str
+
+
+class ChatResponse(AnswerEvidence):
+    answer: str
 
     @classmethod
     def of(cls, answer: ChatAnswer) -> ChatResponse:
@@ -125,21 +153,33 @@ class ConversationResponse(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    type: str = Field(description="Machine-readable kind, e.g. invalid_request, rate_limited.")
-    message: str = Field(description="What went wrong and what to do next.")
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(
+        min_length=1, description="Machine-readable kind, e.g. invalid_request, rate_limited."
+    )
+    message: str = Field(min_length=1, description="What went wrong and what to do next.")
 
 
 class ErrorResponse(BaseModel):
+    """The one shape of every error answer (`app.errors`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     error: ErrorDetail
 
 
 # OpenAI-compatible -------------------------------------------------------------------------
 class OpenAITextPart(BaseModel):
+    model_config = STRICT
+
     type: Literal["text"] = Field(description="Only text parts are read (no images).")
     text: str
 
 
 class OpenAIMessage(BaseModel):
+    model_config = STRICT
+
     role: Literal["system", "user", "assistant", "developer", "tool"]
     content: str | list[OpenAITextPart] | None = Field(
         None, description="Text, or a list of text parts (joined), as OpenAI clients send."
@@ -152,16 +192,128 @@ class OpenAIMessage(BaseModel):
         return self.content or ""
 
 
+def _json_number(value: Any) -> Any:
+    """A JSON number only: strict mode would refuse 2.0, which JSON Schema counts as an
+    integer, and lax mode would take "2" and true."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a number")
+    return value
+
+
 class ChatCompletionRequest(BaseModel):
+    model_config = STRICT
+
     model: str | None = Field(None, description="Ignored: the service answers with its model.")
     messages: list[OpenAIMessage] = Field(
         min_length=1,
-        description="The conversation; the last user message is the question. System messages "
-        "are ignored (the service's own rules apply).",
+        description="The conversation, oldest first. The last message with text must be the "
+        "user's: it is the question (system, developer and tool messages, and messages without "
+        "text, are skipped; the service's own rules apply), else 422.",
     )
-    stream: bool = False
-    max_tokens: int | None = Field(None, ge=1, description="Ignored beyond the service limit.")
+    stream: bool = Field(
+        False,
+        description="Send `chat.completion.chunk`s as Server-Sent Events (text/event-stream).",
+    )
+    max_tokens: Annotated[int, Field(strict=False, ge=1), BeforeValidator(_json_number)] | None = (
+        Field(None, description="Ignored beyond the service limit.")
+    )
     temperature: float | None = Field(None, description="Ignored (answers are grounded).")
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_the_question(cls, messages: list[OpenAIMessage]) -> list[OpenAIMessage]:
+        turns = _turns(messages)
+        if not turns or turns[-1].role != "user":
+            raise ValueError(
+                "the last message with text must come from the user: it is the question"
+            )
+        return messages
+
+    def turns(self) -> list[OpenAIMessage]:
+        """The user and assistant messages with text, oldest first; the last is the user's."""
+        return _turns(self.messages)
+
+
+def _turns(messages: list[OpenAIMessage]) -> list[OpenAIMessage]:
+    return [m for m in messages if m.role in ("user", "assistant") and m.text]
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int
+    message: CompletionMessage
+    finish_reason: Literal["stop"]
+
+
+class CompletionUsage(TokenUsage):
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI's `chat.completion`, with the answer's evidence in `supersmart`."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int = Field(description="Unix time.")
+    model: str
+    choices: list[CompletionChoice]
+    usage: CompletionUsage
+    supersmart: AnswerEvidence
+
+    @classmethod
+    def of(cls, answer: ChatAnswer, completion_id: str, created: int) -> ChatCompletion:
+        evidence = ChatResponse.of(answer)
+        usage = evidence.usage
+        return cls(
+            id=completion_id,
+            object="chat.completion",
+            created=created,
+            model=evidence.model,
+            choices=[
+                CompletionChoice(
+                    index=0,
+                    message=CompletionMessage(role="assistant", content=evidence.answer),
+                    finish_reason="stop",
+                )
+            ],
+            usage=CompletionUsage(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                total_tokens=usage.prompt_tokens + usage.completion_tokens,
+            ),
+            supersmart=evidence,
+        )
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"]
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[ModelCard]
+
+
+def event_stream(description: str, events: list[str]) -> dict[str, Any]:
+    """An OpenAPI 200 answer in Server-Sent Events: `schema` describes each event (OpenAPI
+    before 3.2), its `data` a JSON document (or OpenAI's closing `[DONE]`)."""
+    event = {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"type": "string", "enum": events},
+            "data": {"type": "string", "minLength": 1},
+            "id": {"type": "string"},
+            "retry": {"type": "integer"},
+        },
+    }
+    return {"description": description, "content": {"text/event-stream": {"schema": event}}}
 
 
 class HealthComponent(BaseModel):

@@ -49,7 +49,11 @@ class NotFoundError(SuperSmartError):
     """Something that was asked for by id or path does not exist."""
 
 
-class RunInProgressError(SuperSmartError):
+class ConflictError(SuperSmartError):
+    """A valid request the current state does not allow (HTTP 409): nothing to roll back."""
+
+
+class RunInProgressError(ConflictError):
     """A job that must run one at a time is already running."""
 
 

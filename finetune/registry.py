@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.domain import utcnow
-from core.errors import InputError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 from core.settings import Settings
 
 SHIPPED = files("finetune") / "adapters" / "default"
@@ -125,7 +125,9 @@ class AdapterRegistry:
         """Back to the version in service before the last promotion (or the shipped default)."""
         stack = self._stack()
         if not stack:
-            raise InputError("Nothing to roll back: no adapter was promoted since the last reset.")
+            raise ConflictError(
+                "Nothing to roll back: no adapter was promoted since the last reset."
+            )
         stack.pop()
         if not stack:
             (self.root / "CURRENT").unlink(missing_ok=True)

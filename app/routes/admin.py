@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 
 from app.dashboard import actions
 from app.routes.deps import ERRORS
+from app.schemas import STRICT
 from core.errors import NotFoundError
 from core.runs import STEPS, PipelineRun
+from ingestion.scrapers.registry import discover_scrapers
 
 
 def admin(request: Request) -> None:
@@ -23,19 +25,43 @@ router = APIRouter(prefix="/admin/api", tags=["operations"], dependencies=[Depen
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     403: ERRORS[401] | {"description": "No admin key configured: the admin routes are closed."},
-    409: ERRORS[401] | {"description": "A pipeline run is already in progress."},
+    404: ERRORS[401] | {"description": "No such pipeline run or adapter version."},
+    409: ERRORS[401]
+    | {"description": "A pipeline run is already in progress, or no promotion to roll back."},
 }
 
 
+def _steps(schema: dict[str, Any]) -> None:
+    """The pipeline's steps, listed (checked by the pipeline, whose message names the unknown)."""
+    names = list(STEPS)
+    schema["anyOf"] = [
+        {"type": "array", "items": {"type": "string", "enum": names}},
+        {"type": "null"},
+    ]
+
+
+def _scraped_chains(schema: dict[str, Any]) -> None:
+    """The chains there is a scraper for (plugins add some), as the schema is built."""
+    schema["items"] = {"type": "string", "enum": list(discover_scrapers())}
+
+
 class RunRequest(BaseModel):
+    """Steps and chains are checked by the pipeline (its message names the unknown ones); the
+    schema lists them."""
+
+    model_config = STRICT
+
     steps: list[str] | None = Field(
         None,
         description=f"Steps to run, among {', '.join(STEPS)} (always in that order). "
-        "Default: the scheduled steps.",
+        "Default (omitted or empty): the scheduled steps.",
         examples=[["scrape", "index"]],
+        json_schema_extra=_steps,
     )
     chains: list[str] = Field(
-        default_factory=list, description="Chains the scrape step scrapes; empty: every chain."
+        default_factory=list,
+        description="Chains the scrape step scrapes; empty: every chain.",
+        json_schema_extra=_scraped_chains,
     )
     force: bool = Field(False, description="Rebuild the index even if the store did not change.")
 

@@ -19,6 +19,7 @@ from app.schemas import (
     ChatResponse,
     ConversationResponse,
     ErrorResponse,
+    event_stream,
 )
 from chat.answer import ChatEvent, Delta
 from core.errors import NotFoundError, SuperSmartError
@@ -41,11 +42,12 @@ async def chat(
     response_class=StreamingResponse,
     responses={
         **ERRORS,
-        200: {
-            "content": {"text/event-stream": {}},
-            "description": "Events `delta` ({text}: verified answer text, in order), then one "
-            "`done` (the whole ChatResponse).",
-        },
+        200: event_stream(
+            "Events `delta` ({text}: verified answer text, in order), then one `done` (the "
+            "whole ChatResponse), or `error` ({error: {type, message}}) if the answer fails "
+            "after the first event.",
+            ["delta", "done", "error"],
+        ),
     },
 )
 async def chat_stream(

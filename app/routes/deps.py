@@ -53,7 +53,9 @@ Reader = Annotated[str, Depends(reader)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in {
+        400: "The body cannot be read (not UTF-8).",
         401: "Missing or wrong API key.",
+        408: "The body did not all arrive in time.",
         413: "Request body too large.",
         422: "Invalid request (empty or too long message, bad JSON).",
         429: "Rate limit reached; see Retry-After.",

@@ -14,37 +14,53 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from app.metrics import Metrics
 from app.routes.deps import ERRORS, AppMetrics, Client, Service
-from app.schemas import ChatCompletionRequest, ChatResponse
+from app.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChatResponse,
+    ModelCard,
+    ModelList,
+    event_stream,
+)
 from chat.answer import ChatEvent, Delta, Done
 from chat.chat_model import Message
-from core.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
-@router.get("/models")
-async def models(service: Service, _: Client) -> dict[str, Any]:
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {status: ERRORS[status] for status in (401, 429)}
+_STREAM = event_stream(
+    "A `chat.completion` (application/json); with `stream: true`, Server-Sent Events (unnamed: "
+    "`message`) whose data is a `chat.completion.chunk`, the last of them with `supersmart`, "
+    "then `[DONE]`.",
+    ["message"],
+)
+
+
+@router.get("/models", response_model=ModelList, responses=_AUTH_ERRORS)
+async def models(service: Service, _: Client) -> ModelList:
     """The one model this service answers with."""
-    return {
-        "object": "list",
-        "data": [{"id": service.model_name, "object": "model", "owned_by": "supersmart"}],
-    }
+    card = ModelCard(id=service.model_name, object="model", owned_by="supersmart")
+    return ModelList(object="list", data=[card])
 
 
-@router.post("/chat/completions", responses=ERRORS)
+@router.post("/chat/completions", response_model=ChatCompletion, responses={**ERRORS, 200: _STREAM})
 async def completions(
     body: ChatCompletionRequest, service: Service, metrics: AppMetrics, _: Client
-) -> Any:
+) -> ChatCompletion | StreamingResponse:
     """Chat completion in OpenAI's format; `stream: true` sends `chat.completion.chunk`s."""
-    question, history = _split(body)
-    events = aiter(service.stream(question, history=history))
+    *history, question = [
+        Message("user" if m.role == "user" else "assistant", m.text) for m in body.turns()
+    ]
+    events = aiter(service.stream(question.content, history=history))
     first = await anext(events)
-    meta = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
+        meta = {"id": completion_id, "created": created}
         return StreamingResponse(
             _chunks(first, events, meta, service.model_name, metrics),
             media_type="text/event-stream",
@@ -53,35 +69,7 @@ async def completions(
     while not isinstance(done, Done):
         done = await anext(events)
     metrics.observe(done.answer)
-    extra = ChatResponse.of(done.answer)
-    return JSONResponse(
-        {
-            **meta,
-            "object": "chat.completion",
-            "model": extra.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": extra.answer},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": extra.usage.prompt_tokens,
-                "completion_tokens": extra.usage.completion_tokens,
-                "total_tokens": extra.usage.prompt_tokens + extra.usage.completion_tokens,
-            },
-            "supersmart": extra.model_dump(mode="json", exclude={"answer"}),
-        }
-    )
-
-
-def _split(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
-    turns = [m for m in body.messages if m.role in ("user", "assistant") and m.text]
-    if not turns or turns[-1].role != "user":
-        raise InputError("The last message must come from the user: it is the question.")
-    history = [Message("user" if m.role == "user" else "assistant", m.text) for m in turns]
-    return history[-1].content, history[:-1]
+    return ChatCompletion.of(done.answer, completion_id, created)
 
 
 async def _chunks(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 from finetune.registry import AdapterRegistry, ship, shipped_adapter
 
 
@@ -36,7 +36,7 @@ def test_promote_and_rollback_walk_back_through_what_was_in_service(tmp_path: Pa
     assert registry.rollback() == "a"
     assert registry.rollback() == "shipped default"
     assert registry.current() == shipped_adapter()
-    with pytest.raises(InputError, match="Nothing to roll back"):
+    with pytest.raises(ConflictError, match="Nothing to roll back"):
         registry.rollback()
 
 

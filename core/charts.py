@@ -25,6 +25,12 @@ class Series:
     points: Sequence[tuple[datetime, float]]
 
 
+def isolate(text: str) -> str:
+    """`text` from the data as a bidi isolate (FSI ... PDI): a right-to-left override inside a
+    product name cannot reverse the date and price that follow it in a title or tooltip."""
+    return f"\u2068{text}\u2069"
+
+
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
@@ -78,7 +84,7 @@ def line_chart(
         for at, value in ordered:
             parts.append(
                 f'<circle class="point" cx="{px(at.timestamp()):.1f}" cy="{py(value):.1f}" '
-                f'r="3" fill="{colour}"><title>{escape(one.label)} {at:%d/%m/%Y}: '
+                f'r="3" fill="{colour}"><title>{escape(isolate(one.label))} {at:%d/%m/%Y}: '
                 f"{_number(value)}{escape(unit)}</title></circle>"
             )
     parts.append(_legend([s.label for s in series]))
@@ -207,6 +213,6 @@ def _legend(labels: Sequence[str]) -> str:
         items.append(
             f'<rect x="{x}" y="{HEIGHT - 14}" width="10" height="10" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/><text x="{x + 14}" y="{HEIGHT - 5}" '
-            f'class="legend">{escape(label)}</text>'
+            f'class="legend">{escape(isolate(label))}</text>'
         )
     return "".join(items)

@@ -146,7 +146,7 @@ async def product_page(request: Request, id: str = "", q: str = "") -> Response:
         points = [(h.observed_at, float(h.price)) for h in history]
         chart = charts.line_chart(
             [charts.Series(product.name, points)],
-            f"Precio de {product.name} ({product.chain})",
+            f"Precio de {charts.isolate(product.name)} ({product.chain})",
             unit=" €",
             step=True,
             ymin_zero=False,

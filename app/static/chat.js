@@ -46,10 +46,16 @@ async function failure(response) {
     response.headers.get("Retry-After"));
 }
 
+// Bidi embedding, override and isolate controls are display orders, not text: one in a product
+// name would reverse the rest of the answer after it ("8,25 €" read as "€ 52,8").
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const plain = (text) => String(text).replace(BIDI_CONTROLS, "");
+
+// Every text from the service is set as text (never as HTML), without bidi controls.
 function el(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
+  if (text !== undefined) node.textContent = plain(text);
   return node;
 }
 
@@ -61,7 +67,7 @@ function card(p) {
   const box = el("article", "card");
   box.dataset.productId = p.id;
   const title = el("div", "name");
-  title.append(el("span", "ref", `[${p.ref}] `), p.name);
+  title.append(el("span", "ref", `[${p.ref}] `), plain(p.name));
   box.append(title);
   box.append(el("div", "price", euros(p.price)));
   if (p.reference_price) box.append(el("div", "meta", `${euros(p.reference_price)}/${p.reference_unit}`));
@@ -115,10 +121,10 @@ async function ask(message) {
       const { value, done } = await reader.read();
       if (done) break;
       buffer = parseEvents(buffer + value, (name, data) => {
-        if (name === "delta") text.textContent += data.text;
+        if (name === "delta") text.textContent += plain(data.text);
         else if (name === "error") throw new ChatError(data.error.type, data.error.message);
         else if (name === "done") {
-          text.textContent = data.answer;
+          text.textContent = plain(data.answer);
           conversation = data.conversation_id;
           localStorage.setItem("supersmart.conversation", conversation);
           if (data.products.length) {

@@ -1,5 +1,9 @@
 """A fake WhatsApp Cloud (Graph) API on 127.0.0.1 that records the messages sent, and the
-webhook payloads Meta would post (current format: `contacts[].user_id` included)."""
+webhook payloads Meta would post (current format: `contacts[].user_id` included).
+
+As strict as graph.facebook.com about a text message: a body that is empty or over 4096
+characters is refused with Graph's 400 error (kept in `rejected`). `formatting` says what a
+WhatsApp client would show bold, italic, struck through or monospaced in a text."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -22,6 +27,7 @@ from tests.fakes.server import LoopbackServer
 class FakeGraphApi(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.rejected: list[tuple[dict[str, Any], str]] = []  # (body, details)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         route = Route("/{version}/{phone_id}/messages", self._message, methods=["POST"])
@@ -34,6 +40,13 @@ class FakeGraphApi(LoopbackServer):
     async def _message(self, request: Request) -> JSONResponse:
         body = json.loads(await request.body())
         assert request.headers["authorization"].startswith("Bearer ")
+        if (refused := _refusal(body)) is not None:
+            with self._lock:
+                self.rejected.append((body, refused))
+            error = {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100,
+                     "error_data": {"messaging_product": "whatsapp", "details": refused},
+                     "fbtrace_id": "AbCdEf"}  # fmt: skip
+            return JSONResponse({"error": error}, status_code=400)
         with self._lock:
             self.sent.append(body)
         return JSONResponse(
@@ -43,6 +56,44 @@ class FakeGraphApi(LoopbackServer):
                 "messages": [{"id": f"wamid.out.{next(self._ids)}"}],
             }
         )
+
+
+MAX_TEXT = 4096
+
+
+def _refusal(body: dict[str, Any]) -> str | None:
+    """Graph's reason to refuse a message; None when it takes it."""
+    if body.get("type", "text") != "text":
+        return None
+    text = str((body.get("text") or {}).get("body", ""))
+    if not text.strip():
+        return "Param text['body'] is required."
+    if len(text) > MAX_TEXT:
+        return f"Param text['body'] must be at most {MAX_TEXT} characters long."
+    return None
+
+
+# What a WhatsApp client formats: a marker that opens after a space, punctuation or the start
+# and before a non-space, and closes before a space, punctuation or the end, on one line.
+_STYLES = {
+    "bold": r"\*",
+    "italic": "_",
+    "strikethrough": "~",
+    "monospace": "```",
+    "code": "(?<!`)`(?!`)",
+}
+_LINE_STYLES = {"quote": r"^> ", "list": r"^[*-] ", "numbered": r"^\d+\. "}
+
+
+def formatting(text: str) -> list[tuple[str, str]]:
+    """(style, text) for every span a WhatsApp client would show formatted."""
+    found = []
+    for style, marker in _STYLES.items():
+        pattern = rf"(?<![^\W_]){marker}(?=\S)([^\n]*?\S){marker}(?![^\W_])"
+        found += [(style, m[1]) for m in re.finditer(pattern, text)]
+    for style, pattern in _LINE_STYLES.items():
+        found += [(style, m[0]) for m in re.finditer(pattern, text, re.M)]
+    return found
 
 
 _IDS = itertools.count(1)

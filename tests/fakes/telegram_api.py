@@ -2,6 +2,10 @@
 
 Tests push user messages (`say`), the bot long-polls them with getUpdates exactly as it would
 from api.telegram.org, and everything the bot sends is recorded (`sent`, `replies_to`).
+
+As strict as api.telegram.org about what it sends: a `MarkdownV2` text is parsed as Telegram
+parses it (`parse_markdown_v2`, after tdlib's parser) and a text over 4096 characters after
+parsing is refused, both with Telegram's 400 answer; refused messages are kept in `rejected`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import itertools
 import json
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +26,9 @@ from starlette.routing import Route
 
 from tests.fakes.server import LoopbackServer
 
+MAX_TEXT = 4096  # UTF-16 code units of the text after entities parsing
+RESERVED = "_*[]()~`>#+-=|{}.!"
+
 BOT = {"id": 4242, "is_bot": True, "first_name": "SuperSmart", "username": "supersmart_test_bot",
        "can_join_groups": False, "can_read_all_group_messages": False,
        "supports_inline_queries": False}  # fmt: skip
@@ -30,6 +38,7 @@ class FakeBotApi(LoopbackServer):
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []  # (method, parameters)
+        self.rejected: list[tuple[dict[str, Any], str]] = []  # (parameters, description)
         self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -85,6 +94,12 @@ class FakeBotApi(LoopbackServer):
         if method == "getUpdates":
             return _ok(await self._poll(int(params.get("offset", 0) or 0),
                                         float(params.get("timeout", 0) or 0)))  # fmt: skip
+        if method == "sendMessage" and (refused := _refusal(params)) is not None:
+            with self._lock:
+                self.rejected.append((params, refused))
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": refused}, status_code=400
+            )
         with self._lock:
             self.sent.append((method, params))
         if method == "getMe":
@@ -116,3 +131,123 @@ class FakeBotApi(LoopbackServer):
 
 def _ok(result: Any) -> JSONResponse:
     return JSONResponse({"ok": True, "result": result})
+
+
+def _refusal(params: dict[str, Any]) -> str | None:
+    """Telegram's description of why it refuses this sendMessage; None when it takes it."""
+    text = str(params.get("text", ""))
+    if params.get("parse_mode") == "MarkdownV2":
+        try:
+            text, _ = parse_markdown_v2(text)
+        except EntityParseError as exc:
+            return f"Bad Request: can't parse entities: {exc}"
+    elif params.get("parse_mode"):
+        raise NotImplementedError(f"the fake does not parse {params['parse_mode']}")
+    if not text.strip():
+        return "Bad Request: message text is empty"
+    if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        return "Bad Request: message is too long"
+    return None
+
+
+class EntityParseError(ValueError):
+    """A MarkdownV2 text Telegram cannot parse (the message is the description it gives)."""
+
+
+@dataclass
+class Entity:
+    type: str  # bold, italic, underline, strikethrough, spoiler, code, pre, text_link, ...
+    offset: int  # in the parsed text (characters here; UTF-16 units in Telegram's answer)
+    length: int = 0
+    url: str = ""
+
+
+# Entity opened by a character (the second of a pair is looked at by the parser).
+_OPENS = {"*": "bold", "_": "italic", "~": "strikethrough", "[": "text_link", "`": "code"}
+
+
+def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
+    """The text a user reads and its entities, as Telegram parses `MarkdownV2`: a backslash
+    escapes any ASCII character; outside code every one of `_*[]()~`>#+-=|{}.!` not escaped
+    opens or closes an entity (or is an error); in code and pre only a backquote ends it; in a
+    link's `(...)` only `)` ends it. Raises `EntityParseError` with Telegram's words."""
+    out: list[str] = []
+    done: list[Entity] = []
+    stack: list[tuple[Entity, int]] = []  # open entities and the byte offset they began at
+    i, size = 0, len(text)
+
+    def at(j: int) -> str:
+        return text[j] if j < size else ""
+
+    def offset(j: int) -> int:
+        return len(text[:j].encode())
+
+    while i < size:
+        c = text[i]
+        if c == "\\" and 0 < ord(at(i + 1) or "\0") <= 126:
+            out.append(text[i + 1])
+            i += 2
+            continue
+        top = stack[-1][0].type if stack else ""
+        reserved = "`" if top in ("code", "pre") else RESERVED
+        if c not in reserved:
+            out.append(c)
+            i += 1
+            continue
+        if c == ">" and (i == 0 or text[i - 1] == "\n") and not top:  # a quoted line
+            i += 1
+            continue
+        ends = {
+            "bold": c == "*",
+            "italic": c == "_" and at(i + 1) != "_",
+            "underline": c == "_" and at(i + 1) == "_",
+            "strikethrough": c == "~",
+            "spoiler": c == "|" and at(i + 1) == "|",
+            "code": c == "`",
+            "pre": text.startswith("```", i),
+            "text_link": c == "]",
+        }.get(top, False)
+        if not ends:
+            start = offset(i)
+            if c == "_" and at(i + 1) == "_":
+                kind, i = "underline", i + 2
+            elif c == "|" and at(i + 1) == "|":
+                kind, i = "spoiler", i + 2
+            elif text.startswith("```", i):
+                kind, i = "pre", i + 3
+                while i < size and text[i] not in "\n`":  # the language
+                    i += 1
+            elif c in _OPENS:
+                kind, i = _OPENS[c], i + 1
+            else:
+                raise EntityParseError(
+                    f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
+                )
+            stack.append((Entity(kind, len("".join(out))), start))
+            continue
+        entity, _ = stack.pop()
+        i += {"underline": 2, "spoiler": 2, "pre": 3}.get(entity.type, 1)
+        if entity.type == "text_link":
+            if at(i) != "(":
+                entity.url = "".join(out)[entity.offset :]
+            else:
+                url_start, i = offset(i + 1), i + 1
+                url: list[str] = []
+                while i < size and text[i] != ")":
+                    if text[i] == "\\" and 0 < ord(at(i + 1) or "\0") <= 126:
+                        url.append(text[i + 1])
+                        i += 2
+                        continue
+                    url.append(text[i])
+                    i += 1
+                if at(i) != ")":
+                    raise EntityParseError(f"Can't find end of a URL at byte offset {url_start}")
+                entity.url, i = "".join(url), i + 1
+        entity.length = len("".join(out)) - entity.offset
+        if entity.length:
+            done.append(entity)
+    if stack:
+        entity, start = stack[-1]
+        name = entity.type.replace("_", " ").title().replace(" ", "")
+        raise EntityParseError(f"Can't find end of {name} entity at byte offset {start}")
+    return "".join(out), sorted(done, key=lambda e: e.offset)

@@ -29,14 +29,13 @@ from chat.settle import Said, settle
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
 from core.settings import ChatSettings
-from core.text import fold, search_terms
+from core.text import fold, one_line, search_terms
 from retrieval.query import Intent, Query, understand
 from retrieval.retriever import Hit, Retriever
 from storage.base import CatalogueReader
 from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 PRUNE_EVERY_S = 600.0  # how often answering also applies the conversations' retention
 _INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 
@@ -254,8 +253,7 @@ class ChatService:
     # steps ----------------------------------------------------------------------------------
     def _validate(self, question: str) -> str:
         # control characters (NUL, terminal escapes, text-direction overrides) are never kept
-        question = "".join(ch for ch in question if not _CONTROL.match(ch))
-        question = " ".join(question.split())
+        question = one_line(question)
         if not question:
             raise InputError("The message is empty: ask about a product, e.g. «leche sin lactosa».")
         if len(question) > self._settings.max_message_chars:

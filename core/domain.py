@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.allergens import AllergenInfo
+from core.text import one_line, visible
 
 
 def to_utc_ms(value: datetime) -> datetime:
@@ -108,6 +109,26 @@ class Product(BaseModel):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return to_utc_ms(value)
+
+    @field_validator("name", "brand", "packaging", "origin", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        """Names are one line of visible text, from any source: a line break would forge a
+        product line of its own in the model's prompt and the bots' messages, a
+        text-direction override reorders the prices shown after it."""
+        return one_line(value) if isinstance(value, str) else value
+
+    @field_validator("category_path", mode="before")
+    @classmethod
+    def _one_line_each(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return tuple(one_line(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    @field_validator("ingredients", "storage_instructions", "usage_instructions", mode="before")
+    @classmethod
+    def _visible(cls, value: object) -> object:
+        return visible(value) if isinstance(value, str) else value
 
     @field_validator("url")
     @classmethod

@@ -62,6 +62,25 @@ def amount(text: str) -> Decimal | None:
     return Decimal(re.sub(r"[,'’]", ".", text))
 
 
+# Never text: C0/C1 controls (NUL, terminal escapes; tab and line breaks excepted) and the
+# marks, embeddings, overrides and isolates that reorder what follows them on screen
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def visible(text: str) -> str:
+    """`text` without control characters or text-direction controls (an override would show
+    "8,25 €" as "€ 52,8"); tabs and line breaks stay."""
+    return _INVISIBLE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`visible` text as one line: whitespace runs, line breaks included, as one space (a line
+    break in a product's name would forge a line of its own in a prompt or a message)."""
+    return " ".join(visible(text).split())
+
+
 def search_terms(text: str) -> list[str]:
     """Meaningful folded words of a query, with a light plural stem ('galletas' -> 'galleta')."""
     terms = []

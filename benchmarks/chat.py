@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/chat.py`
 import httpx
 
 from benchmarks.common import (
+    QUESTIONS,
     bench_settings,
     machine,
     percentiles,
@@ -40,17 +41,6 @@ from benchmarks.common import (
 )
 from chat.chat_model import ChatModel, Message, Usage
 from core.settings import Settings
-
-QUESTIONS = [
-    "¿Dónde está más barato el aceite de oliva virgen extra?",
-    "¿Qué galletas sin gluten hay por menos de 2 €?",
-    "¿Ha subido la leche entera este mes?",
-    "¿Cuánto cuesta el cacao soluble en Dia?",
-    "Compara el precio del atún claro en aceite",
-    "¿Hay pan de molde sin gluten?",
-    "café molido natural",
-    "¿Qué yogur natural es más barato?",
-]
 
 
 async def prompts_for(settings: Settings) -> list[list[Any]]:

@@ -23,6 +23,17 @@ from rich.table import Table
 from core.settings import Settings
 
 RESULTS = Path(__file__).with_name("results")
+# Shoppers' questions over the sample catalogue (the chat and load benchmarks ask them).
+QUESTIONS = [
+    "¿Dónde está más barato el aceite de oliva virgen extra?",
+    "¿Qué galletas sin gluten hay por menos de 2 €?",
+    "¿Ha subido la leche entera este mes?",
+    "¿Cuánto cuesta el cacao soluble en Dia?",
+    "Compara el precio del atún claro en aceite",
+    "¿Hay pan de molde sin gluten?",
+    "café molido natural",
+    "¿Qué yogur natural es más barato?",
+]
 
 
 async def latencies_ms(

@@ -35,6 +35,7 @@ import httpx
 import psutil
 
 from benchmarks.common import (
+    QUESTIONS,
     bench_settings,
     machine,
     percentiles,
@@ -44,16 +45,6 @@ from benchmarks.common import (
     write_results,
 )
 
-QUESTIONS = [
-    "¿Dónde está más barato el aceite de oliva virgen extra?",
-    "¿Qué galletas sin gluten hay por menos de 2 €?",
-    "¿Ha subido la leche entera este mes?",
-    "¿Cuánto cuesta el cacao soluble en Dia?",
-    "Compara el precio del atún claro en aceite",
-    "¿Hay pan de molde sin gluten?",
-    "café molido natural",
-    "¿Qué yogur natural es más barato?",
-]
 RSS_GROWTH_MAX = 1.10  # resident memory at the end / at half time
 LEAK_SLACK = 3  # file descriptors or tasks above the warmed-up figure
 

@@ -6,11 +6,9 @@ alone with names long enough to be split."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -19,13 +17,12 @@ import httpx
 import pytest
 
 from bots.format import telegram_messages, whatsapp_messages
-from bots.relay import ChatRelay
 from chat.answer import ChatAnswer, Grounding
 from chat.chat_model import Usage
 from chat.facts import ProductFacts
-from chat.runtime import open_runtime
 from core.settings import Settings
 from tests.app.conftest import LiveServer, chat_settings
+from tests.bots.conftest import polling_bot, until
 from tests.factories import make_product
 from tests.fakes.chat_model import ScriptedChatModel
 from tests.fakes.graph_api import FakeGraphApi, formatting, signed, webhook_payload
@@ -77,26 +74,8 @@ def model_for(backend: str) -> ScriptedChatModel | None:
 
 @asynccontextmanager
 async def telegram_bot(settings: Settings, backend: str) -> AsyncIterator[None]:
-    from bots.telegram import build_bot
-
-    runtime = await open_runtime(settings, model=model_for(backend))
-    application = build_bot(settings, ChatRelay(runtime.service, runtime.conversations, 30))
-    try:
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            yield
-            await application.updater.stop()
-            await application.stop()
-    finally:
-        await runtime.close()
-
-
-async def until(condition: Callable[[], object], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the bot never answered"
-        await asyncio.sleep(0.05)
+    async with polling_bot(settings, model_for(backend)):
+        yield
 
 
 def answered(messages: list[str], end: re.Pattern[str]) -> bool:

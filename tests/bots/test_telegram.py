@@ -4,26 +4,25 @@ what a user would see."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bots.relay import SORRY, ChatRelay
+from bots.relay import SORRY
 from bots.telegram import WELCOME, build_bot
 from chat.chat_model import Message, Usage
 from chat.facts import money
-from chat.runtime import Runtime, open_runtime
+from chat.runtime import Runtime
 from core.errors import ConfigurationError
 from tests.app.conftest import chat_settings
+from tests.bots.conftest import polling_bot, until
 from tests.fakes.chat_model import ScriptedChatModel
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -41,24 +40,8 @@ async def running_bot(
         bots={"telegram_token": "123:TEST", "telegram_api_url": api.url},
         model=model_settings,
     )
-    runtime = await open_runtime(settings, model=model)
-    application = build_bot(settings, ChatRelay(runtime.service, runtime.conversations, 30))
-    try:
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            yield runtime
-            await application.updater.stop()
-            await application.stop()
-    finally:
-        await runtime.close()
-
-
-async def until(condition: Callable[[], object], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the bot never got there"
-        await asyncio.sleep(0.05)
+    async with polling_bot(settings, model) as runtime:
+        yield runtime
 
 
 async def test_a_question_is_answered_with_product_price_date_and_link(

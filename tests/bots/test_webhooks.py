@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from chat.runtime import open_runtime
 from core.errors import ConfigurationError
 from core.settings import Settings
 from tests.app.conftest import LiveServer, chat_settings
+from tests.bots.conftest import until
 from tests.fakes.chat_model import ScriptedChatModel
 from tests.fakes.graph_api import FakeGraphApi, signed, webhook_payload
 from tests.fakes.telegram_api import FakeBotApi
@@ -42,13 +43,6 @@ def whatsapp_settings(data_dir: Path, graph: FakeGraphApi, **overrides: object) 
             "whatsapp_app_secret": SECRET, "whatsapp_verify_token": VERIFY,
             "whatsapp_api_url": graph.url}  # fmt: skip
     return chat_settings(data_dir, bots=bots, **overrides)
-
-
-async def until(condition: Callable[[], object], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "never got there"
-        await asyncio.sleep(0.05)
 
 
 def post(url: str, payload: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:

@@ -25,15 +25,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from chat.compose import period_days
 from chat.facts import ProductFacts, cited
 from chat.grounding import HEDGED
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
+from core.domain import utcnow
 from core.text import fold
 from evaluation.claims import ClaimChecker, Expected, vocabulary, wrong_claims
 from evaluation.questions import Question
 from finetune.dataset import ungrounded
+from retrieval.query import understand
 
 _AMOUNT = re.compile(r"(\d{1,5}(?:,\d{1,2})?)\s*(?:€|euros?\b)(\s*/\s*(?:kg|l|ud)\b)?")
 # An answer that opens by saying it has nothing ("No encuentro caviar...", "Solo puedo
@@ -91,9 +95,11 @@ def score(
     answer: str,
     context: Sequence[ProductFacts],
     checker: ClaimChecker | None = None,
+    now: datetime | None = None,
 ) -> Score:
     """`checker` knows the whole catalogue's words (a name of another product said of a cited
-    one); without it, only the context's."""
+    one); without it, only the context's. `now`: when the answer was made (a relative period,
+    "este mes", starts on a day of its own, which an answer may name as the service does)."""
     gold = question.gold
     text = fold(answer)
     cited = cited_ids(answer, context)
@@ -101,7 +107,8 @@ def score(
     says_no = bool(_REFUSAL.search(first))
     refused = says_no and not any(c in gold.product_ids for c in cited)
     result = Score(right=False, spanish=is_spanish(answer))
-    problems = ungrounded(answer, context)
+    days = period_days(understand(question.text), now or utcnow())
+    problems = ungrounded(answer, context, days=days)
     result.grounded = not problems
     result.why += problems[:2]
     checker = checker or ClaimChecker(vocabulary(f.product.name for f in context))

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -315,7 +316,8 @@ async def rescore(settings: Settings, questions: QuestionSet, work: Path) -> lis
                 ref, product_id = int(entry[1 : entry.index("]")]), entry.rsplit("|", 1)[1].strip()
                 history = tuple(await store.price_history(product_id))
                 context.append(ProductFacts(ref, products[product_id], history))
-            scored = score(by_id[line["question_id"]], line["answer"], context, checker)
+            made = datetime.fromisoformat(line["at"]) if line.get("at") else None
+            scored = score(by_id[line["question_id"]], line["answer"], context, checker, made)
             if line["error"]:
                 scored.right = False
                 scored.why.insert(0, line["error"])

@@ -100,3 +100,16 @@ def test_an_echo_of_the_prompt_is_not_a_right_answer_even_with_the_price_in_it()
     echo = "Eres SuperSmart. Productos: [1] Aceite | Mercadona | 8,95 € | Pregunta: ¿cuánto?"
     scored = score(PRICE, echo, CONTEXT)
     assert scored.price and not scored.grounded and not scored.right
+
+
+def test_the_start_of_the_period_asked_may_be_named_as_the_service_names_it() -> None:
+    # The composed history says when the period began, a day the product itself may never
+    # have been priced on; the service's check allows it, so the metric must too.
+    question = Question(
+        "history-1", "history", "¿Ha subido la leche desde el 18 de marzo de 2025?",
+        Gold((MILK.id,)),
+    )  # fmt: skip
+    answer = "Leche entera Dia [2] en Dia: no tengo precios desde el 18 de marzo de 2025."
+    assert score(question, answer, CONTEXT).grounded
+    other_day = answer.replace("18 de marzo", "19 de marzo")
+    assert not score(question, other_day, CONTEXT).grounded

@@ -105,27 +105,25 @@ class SqliteConnection:
         wait for the lock this holds).
 
         Cancellation (Ctrl-C) can land while a statement is still queued in aiosqlite's thread;
-        the statement runs anyway, so a transaction it opened must be rolled back here, or the
-        next writes (the execution marked 'aborted') would be lost inside it. A full disk
-        (SQLITE_FULL) rolls the whole transaction back by itself, at a statement or at COMMIT:
-        a ROLLBACK then would fail and hide why.
+        the statement runs anyway (a BEGIN, a COMMIT), so what it left open must be rolled back
+        once it has run, or the next writes (the execution marked 'aborted') would be lost
+        inside it; a COMMIT that ran stays committed, and the cancellation goes on as such. A
+        full disk (SQLITE_FULL) rolls the whole transaction back by itself, at a statement or at
+        COMMIT: a ROLLBACK then has nothing to do.
         """
         async with self._writing:
             db = self.db
             try:
                 await db.execute("BEGIN IMMEDIATE")
             except BaseException:
-                await db.execute("SELECT 1")  # queued after BEGIN: once it returns, BEGIN has run
-                if db.in_transaction:
-                    await db.execute("ROLLBACK")
+                await _roll_back_what_ran(db)
                 raise
             with self._disk_faults():
                 try:
                     yield db
                     await db.execute("COMMIT")
                 except BaseException:
-                    if db.in_transaction:
-                        await db.execute("ROLLBACK")
+                    await _roll_back_what_ran(db)
                     raise
 
     @contextmanager
@@ -141,6 +139,18 @@ class SqliteConnection:
     def _write_fault(self, exc: sqlite3.Error) -> StoreUnavailableError:
         full = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_FULL
         return write_fault(self._what, self.path, exc, full, "SUPERSMART_STORE__SQLITE_PATH")
+
+
+async def _roll_back_what_ran(db: aiosqlite.Connection) -> None:
+    """After an error or a cancellation: a statement still queued in aiosqlite's thread runs
+    anyway; once a statement queued after it returns, it has. Then roll back what is still
+    open. Never raises: the error being handled is the one to report."""
+    try:
+        await db.execute("SELECT 1")
+        if db.in_transaction:
+            await db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # a failing disk or connection: the original error says more
 
 
 def _disk_fault(exc: sqlite3.Error) -> bool:

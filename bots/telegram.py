@@ -35,6 +35,12 @@ WELCOME = (
     "/reset: olvida la conversación\n/help: esta ayuda"
 )
 
+# Telegram's own error quotes the token; this says what to check instead
+TOKEN_REFUSED = (
+    "Telegram refused the bot token: check SUPERSMART_BOTS__TELEGRAM_TOKEN (the token "
+    "@BotFather gave, or /revoke there and set the new one) and SUPERSMART_BOTS__TELEGRAM_API_URL."
+)
+
 
 def _token(settings: Settings) -> str:
     token = settings.bots.telegram_token

@@ -71,10 +71,15 @@ async def start_bots(settings: Settings, runtime: Any) -> Bots:
                 "Telegram webhook mode needs SUPERSMART_BOTS__TELEGRAM_SECRET_TOKEN (any long "
                 "random string): without it anyone could post fake updates."
             )
-        from bots.telegram import build_bot
+        from telegram.error import InvalidToken
+
+        from bots.telegram import TOKEN_REFUSED, build_bot
 
         application = build_bot(settings, relay)
-        await application.initialize()
+        try:
+            await application.initialize()
+        except InvalidToken:
+            raise ConfigurationError(TOKEN_REFUSED) from None
         await application.start()
         bots.telegram_secret = config.telegram_secret_token.get_secret_value()
         await application.bot.set_webhook(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.runtime import console, get_settings, user_errors
+from cli.runtime import console, err_console, get_settings, user_errors
 from core.logs import configure_logging
 
 app = typer.Typer(help="Chat bots over the same chat service.", no_args_is_help=True)
@@ -26,6 +26,14 @@ def telegram(ctx: typer.Context) -> None:
             )
             raise typer.Exit(1)
         application = build_bot(settings, adapter=AdapterRegistry.of(settings).current)
+    from telegram.error import InvalidToken
+
+    from bots.telegram import TOKEN_REFUSED
+
     console.print("Telegram bot polling; Ctrl-C stops it.")
     # Messages sent while the bot was down are answered too: a late answer beats silence.
-    application.run_polling(allowed_updates=["message"])
+    try:
+        application.run_polling(allowed_updates=["message"])
+    except InvalidToken:  # its message quotes the token
+        err_console.print(f"[bold red]Error:[/] {TOKEN_REFUSED}")
+        raise typer.Exit(1) from None

@@ -21,7 +21,7 @@ from cli import (
     train,
 )
 from cli.runtime import err_console
-from core.logs import configure_logging
+from core.logs import configure_logging, mask_uncaught
 from core.settings import load_settings
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ def main(
         settings = load_settings()
         ctx.obj = settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
         configure_logging(settings, "warning")  # the long-running commands raise it
+        mask_uncaught(settings)
     except ValidationError as exc:
         for error in exc.errors():
             name = "SUPERSMART_" + "__".join(str(part).upper() for part in error["loc"])

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Iterable
+from types import TracebackType
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
@@ -27,16 +29,16 @@ NOISY = ("httpx", "httpcore")
 
 def secrets_of(settings: BaseModel) -> list[str]:
     """Every secret value in the settings (nested sections and lists included), and the
-    password inside a connection string, longest first (so no secret is half masked)."""
+    password inside a connection string, each also as it may be written: stripped (a token
+    read from a file keeps its newline; the bots strip it) and URL-encoded (an access log
+    prints a query string as sent); longest first, so no secret is half masked."""
     found: set[str] = set()
     for value in _values(settings):
         if isinstance(value, SecretStr):
             secret = value.get_secret_value()
-            found.add(secret)
-            if "://" in secret:
-                password = urlsplit(secret).password
-                if password:
-                    found.add(password)
+            password = urlsplit(secret).password if "://" in secret else None
+            for raw in filter(None, (secret, password)):
+                found |= {raw, raw.strip(), quote(raw, safe=""), quote_plus(raw), quote(raw)}
     return sorted((s for s in found if len(s) >= MIN_SECRET_CHARS), key=len, reverse=True)
 
 
@@ -66,7 +68,11 @@ class MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        record.msg, record.args = self.mask(record.getMessage()), None
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it ("--- Logging error ---")
+            return True
+        record.msg, record.args = self.mask(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -104,6 +110,19 @@ def configure_logging(settings: Settings, level: str | None = None) -> None:
         root.setLevel(handler.level)
     for noisy in NOISY:  # a line per request or poll: shown when debugging only
         logging.getLogger(noisy).setLevel(name if name == "DEBUG" else "WARNING")
+
+
+def mask_uncaught(settings: Settings) -> None:
+    """An uncaught exception's traceback (printed by Python, not logged) masked too: a
+    library's error may quote a secret ("The token `...` was rejected")."""
+    mask = masking_filter(settings)
+    if not mask.secrets:
+        return
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(mask.mask("".join(traceback.format_exception(kind, exc, tb))))
+
+    sys.excepthook = hook
 
 
 def masking_filter(settings: Settings) -> MaskSecrets:

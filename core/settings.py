@@ -218,7 +218,8 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="TCP port.")
     api_keys: list[SecretStr] = Field(
         default_factory=list,
-        description='Accepted API keys (JSON list, e.g. ["k1","k2"]). Empty: no key needed. '
+        description=f"Accepted API keys (JSON list), at least {MIN_ADMIN_KEY} characters each. "
+        "Empty: no key needed. "
         "Sent as `Authorization: Bearer <key>` or `X-API-Key`.",
     )
     rate_limit_per_minute: int = Field(
@@ -255,6 +256,18 @@ class ApiSettings(BaseModel):
         description="Key for the operator dashboard (`/admin`) and the pipeline routes "
         f"(`X-Admin-Key`), at least {MIN_ADMIN_KEY} characters. Unset: they are closed.",
     )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        # wrong API keys are not throttled (a shopper's app retries): length is their guard
+        if any(len(k.get_secret_value()) < MIN_ADMIN_KEY for k in value):
+            raise ValueError(
+                f"every API key must be at least {MIN_ADMIN_KEY} characters (a short one is "
+                "guessed in a few thousand requests): generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -409,6 +422,11 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     bots: BotSettings = Field(default_factory=BotSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value  # "INFO" as Python writes it
 
     @property
     def sqlite_path(self) -> Path:

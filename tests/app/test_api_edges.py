@@ -16,9 +16,11 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletionUserMessageParam
+from pydantic import ValidationError
 
 from chat.chat_model import Message, Usage
 from core.domain import ConversationTurn, utcnow
+from core.settings import Settings
 from storage.conversations import create_conversation_store
 from tests.app.conftest import LiveServer, chat_settings, serve
 from tests.fakes.chat_model import ScriptedChatModel
@@ -38,9 +40,11 @@ def _error(response: httpx.Response, status: int, kind: str) -> str:
 
 def test_official_openai_client_gets_grounded_answers(data_dir: Path) -> None:
     model = ScriptedChatModel(GOOD, GOOD)
-    settings = chat_settings(data_dir, api={"api_keys": ["sk-test"]})
+    settings = chat_settings(data_dir, api={"api_keys": ["sk-test-0123456789"]})
     with serve(settings, model) as live:
-        client = openai.OpenAI(base_url=f"{live.url}/v1", api_key="sk-test", max_retries=0)
+        client = openai.OpenAI(
+            base_url=f"{live.url}/v1", api_key="sk-test-0123456789", max_retries=0
+        )
         completion = client.chat.completions.create(
             model="anything",
             messages=[
@@ -111,32 +115,52 @@ def test_openai_text_parts_are_read_and_control_characters_dropped(data_dir: Pat
 
 
 def test_api_keys_are_required_when_configured(data_dir: Path) -> None:
-    settings = chat_settings(data_dir, api={"api_keys": ["k1", "k2"]})
+    settings = chat_settings(
+        data_dir, api={"api_keys": ["key-one-0123456789", "key-two-0123456789"]}
+    )
     with serve(settings, ScriptedChatModel(default=GOOD)) as live:
         url = f"{live.url}/chat"
         body = {"message": AOVE}
         assert "API key is required" in _error(httpx.post(url, json=body), 401, "unauthorized")
-        wrong = httpx.post(url, json=body, headers={"X-API-Key": "k3"})
+        wrong = httpx.post(url, json=body, headers={"X-API-Key": "key-three-012345678"})
         assert "not valid" in _error(wrong, 401, "unauthorized")
-        assert httpx.post(url, json=body, headers={"X-API-Key": "k2"}).status_code == 200
-        bearer = httpx.post(url, json=body, headers={"Authorization": "Bearer k1"})
+        assert (
+            httpx.post(url, json=body, headers={"X-API-Key": "key-two-0123456789"}).status_code
+            == 200
+        )
+        bearer = httpx.post(url, json=body, headers={"Authorization": "Bearer key-one-0123456789"})
         assert bearer.status_code == 200
         assert httpx.get(f"{live.url}/health").status_code == 200  # probes need no key
 
 
+def test_a_short_api_key_is_refused_with_how_to_make_one() -> None:
+    with pytest.raises(ValidationError, match=r"at least 16 characters.*token_urlsafe"):
+        Settings(_env_file=None, api={"api_keys": ["long-enough-key-0123", "k1"]})
+
+
 def test_rate_limit_is_per_key_with_retry_after(data_dir: Path) -> None:
-    settings = chat_settings(data_dir, api={"api_keys": ["a", "b"], "rate_limit_per_minute": 2})
+    settings = chat_settings(
+        data_dir,
+        api={"api_keys": ["key-a-0123456789", "key-b-0123456789"], "rate_limit_per_minute": 2},
+    )
     with serve(settings, ScriptedChatModel(default=GOOD)) as live:
         url, body = f"{live.url}/chat", {"message": "leche"}
         for _ in range(2):
-            assert httpx.post(url, json=body, headers={"X-API-Key": "a"}).status_code == 200
-        limited = httpx.post(url, json=body, headers={"X-API-Key": "a"})
+            assert (
+                httpx.post(url, json=body, headers={"X-API-Key": "key-a-0123456789"}).status_code
+                == 200
+            )
+        limited = httpx.post(url, json=body, headers={"X-API-Key": "key-a-0123456789"})
         assert "limit is 2 a minute" in _error(limited, 429, "rate_limited")
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
         # reading a conversation costs no model time: not refused, not charged
-        stored = httpx.get(f"{live.url}/conversations/c1", headers={"X-API-Key": "a"})
+        stored = httpx.get(
+            f"{live.url}/conversations/c1", headers={"X-API-Key": "key-a-0123456789"}
+        )
         assert stored.status_code == 404
-        assert httpx.post(url, json=body, headers={"X-API-Key": "b"}).status_code == 200
+        assert (
+            httpx.post(url, json=body, headers={"X-API-Key": "key-b-0123456789"}).status_code == 200
+        )
         metrics = httpx.get(f"{live.url}/metrics").text
         assert 'supersmart_rejected_requests_total{reason="rate_limited"} 1.0' in metrics
 
@@ -302,7 +326,7 @@ async def test_answering_applies_the_conversations_retention(data_dir: Path) -> 
 
 def test_conversations_are_private_to_each_api_key(data_dir: Path) -> None:
     model = ScriptedChatModel(default=GOOD)
-    settings = chat_settings(data_dir, api={"api_keys": ["alice", "bob"]})
+    settings = chat_settings(data_dir, api={"api_keys": ["alice-key-0123456", "bob-key-012345678"]})
     with serve(settings, model) as live:
         url = f"{live.url}/chat"
 
@@ -311,17 +335,21 @@ def test_conversations_are_private_to_each_api_key(data_dir: Path) -> None:
             response = httpx.post(url, json=body, headers={"X-API-Key": key})
             assert response.status_code == 200
 
-        ask("alice", "leche entera")
-        ask("bob", "aceite de oliva")
+        ask("alice-key-0123456", "leche entera")
+        ask("bob-key-012345678", "aceite de oliva")
         assert [m.content for m in model.prompts[-1][1:-1]] == []  # bob sees nothing of alice's
 
         def read(key: str) -> list[str]:
             got = httpx.get(f"{live.url}/conversations/shared-id", headers={"X-API-Key": key})
             return [m["content"] for m in got.json()["messages"] if m["role"] == "user"]
 
-        assert read("alice") == ["leche entera"] and read("bob") == ["aceite de oliva"]
+        assert read("alice-key-0123456") == ["leche entera"] and read("bob-key-012345678") == [
+            "aceite de oliva"
+        ]
         assert httpx.get(f"{live.url}/conversations/shared-id").status_code == 401
-        forget = httpx.delete(f"{live.url}/conversations/shared-id", headers={"X-API-Key": "bob"})
+        forget = httpx.delete(
+            f"{live.url}/conversations/shared-id", headers={"X-API-Key": "bob-key-012345678"}
+        )
         assert forget.status_code == 204
-        ask("alice", "¿y en Dia?")
+        ask("alice-key-0123456", "¿y en Dia?")
         assert model.prompts[-1][1].content == "leche entera"  # alice's memory is intact

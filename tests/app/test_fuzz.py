@@ -33,7 +33,7 @@ from tests.fakes.chat_model import ScriptedChatModel
 
 Case = GenericCase[Any]  # an OpenAPI operation's case
 MIN_REQUESTS = 1_000
-API_KEY = "sk-fuzz-client"
+API_KEY = "sk-fuzz-client-0123"
 ADMIN_KEY = "fuzz-operator-key-0123456789"
 KEYS = {"Authorization": f"Bearer {API_KEY}", "X-Admin-Key": ADMIN_KEY}
 QUESTION = "¿Dónde está más barato el aceite de oliva virgen extra?"

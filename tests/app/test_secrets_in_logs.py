@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ ADMIN_KEY = "operator-key-7Hq2-long-enough"
 TELEGRAM_TOKEN = "4242:AAE-telegram-token-secret"
 TELEGRAM_SECRET = "tg-webhook-secret-51"
 WHATSAPP_TOKEN = "EAAG-whatsapp-token-77"
-VERIFY = "verify-token-e3b1"
+VERIFY = "verify+token/e3b1="  # sent URL-encoded: the access log prints it so
 APP_SECRET = "whatsapp-app-secret-0c4"
 MONGO_PASSWORD = "mongo-pa55word-xyz"
 SECRETS = [API_KEY, ADMIN_KEY, TELEGRAM_TOKEN, TELEGRAM_SECRET, WHATSAPP_TOKEN, VERIFY,
@@ -60,7 +61,7 @@ def _env(data_dir: Path, telegram: FakeBotApi, graph: FakeGraphApi) -> dict[str,
         "SUPERSMART_STORE__MONGODB_URI": f"mongodb://shopper:{MONGO_PASSWORD}@127.0.0.1:9/",
         "SUPERSMART_API__API_KEYS": json.dumps([API_KEY]),
         "SUPERSMART_API__ADMIN_KEY": ADMIN_KEY,
-        "SUPERSMART_BOTS__TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "SUPERSMART_BOTS__TELEGRAM_TOKEN": TELEGRAM_TOKEN + "\n",  # as read from a file
         "SUPERSMART_BOTS__TELEGRAM_API_URL": telegram.url,
         "SUPERSMART_BOTS__TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
         "SUPERSMART_BOTS__TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
@@ -100,6 +101,17 @@ def _serve(env: dict[str, str], cwd: Path, log: Path) -> Iterator[str]:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+
+
+def _command(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        env={**env, "PYTHONPATH": str(Path(__file__).parents[2])},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _until(condition: object, timeout_s: float = 30) -> None:
@@ -152,20 +164,21 @@ def test_no_secret_reaches_the_log_of_a_full_run(data_dir: Path, tmp_path: Path)
         # a store that cannot be reached: its error quotes where, never the password
         env["SUPERSMART_STORE__BACKEND"] = "mongodb"
         env["SUPERSMART_STORE__TIMEOUT_S"] = "0.5"
-        failed = subprocess.run(
-            [sys.executable, "-m", "cli.main", "store", "stats"],
-            env={**env, "PYTHONPATH": str(Path(__file__).parents[2])},
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    text = log.read_text(encoding="utf-8", errors="replace") + failed.stdout + failed.stderr
+        failed = _command(env, tmp_path, "store", "stats")
+        # a revoked bot token: Telegram's own error quotes it
+        telegram.revoked.add(TELEGRAM_TOKEN)
+        env["SUPERSMART_STORE__BACKEND"] = "sqlite"
+        del env["SUPERSMART_BOTS__TELEGRAM_WEBHOOK_URL"]  # polling: `supersmart bot telegram`
+        refused = _command(env, tmp_path, "bot", "telegram")
+    text = log.read_text(encoding="utf-8", errors="replace")
+    text += failed.stdout + failed.stderr + refused.stdout + refused.stderr
 
-    leaked = [secret for secret in SECRETS if secret in text]
+    written = {s: {s, quote(s, safe=""), quote_plus(s)} for s in SECRETS}  # as sent in a URL
+    leaked = [secret for secret, forms in written.items() if any(f in text for f in forms)]
     assert not leaked, f"secrets in the log: {leaked}"
     # the lines that would have held them are there, masked: the log was read, not empty
     assert f"hub.verify_token={MASK}" in text.replace("%5B", "[").replace("%5D", "]")
     assert f"/bot{MASK}/sendMessage" in text  # httpx at debug: the Bot API URL
     assert "POST /chat HTTP/1.1" in text and "401" in text
     assert failed.returncode == 1 and "Cannot reach MongoDB" in failed.stderr
+    assert refused.returncode == 1 and "Telegram refused the bot token" in refused.stderr

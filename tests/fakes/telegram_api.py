@@ -39,6 +39,7 @@ class FakeBotApi(LoopbackServer):
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []  # (method, parameters)
         self.rejected: list[tuple[dict[str, Any], str]] = []  # (parameters, description)
+        self.revoked: set[str] = set()  # tokens answered 401, as a revoked one is
         self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -83,6 +84,10 @@ class FakeBotApi(LoopbackServer):
     # the API -------------------------------------------------------------------------------
     async def _call(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
+        if request.path_params["token"] in self.revoked:  # as api.telegram.org answers
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         body = (await request.body()).decode()
         form = parse_qsl(body) if "json" not in request.headers.get("content-type", "") else []
         params: dict[str, Any] = json.loads(body) if body and not form else {}

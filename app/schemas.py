@@ -11,11 +11,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from chat.answer import ChatAnswer
 from chat.facts import ProductFacts
 from core.domain import ConversationTurn
+from core.text import INVISIBLE
 
 CONVERSATION_ID = r"^[A-Za-z0-9_.:-]{1,80}$"
-# Something to read: the chat service drops control characters (`chat.service._CONTROL`) and
-# spaces, and a question with nothing else is refused
-READABLE = r"[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+# Something to read: the chat service keeps a question's visible text (`core.text.one_line`:
+# no spaces, controls or direction marks), and a question with nothing else is refused
+READABLE = rf"[^\s{INVISIBLE}]"
 _READABLE = re.compile(READABLE)
 # Request bodies are strict: a JSON value of the wrong type (`"force": 0`, `"stream": "yes"`) is
 # refused as the schema says, not coerced

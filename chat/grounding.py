@@ -21,9 +21,9 @@ from core.domain import ReferenceUnit
 from core.text import amount, fold, search_terms
 from retrieval.period import MONTHS
 
-# A figure is read whole, every digit and separator of it ("2.008,95 €" is no 8,95 €, and
-# "8,955 €" is no amount: it fails), with the euro sign after or before it ("€8,95").
-_FIGURE = r"\d(?:[\d.,'’]*\d)?"
+# A figure is read whole, every digit and separator of it ("2.008,95 €" and "1 008,95 €" are no
+# 8,95 €, and "8,955 €" is no amount: it fails), with the euro sign after or before it ("€8,95").
+_FIGURE = r"\d{1,3}(?: \d{3})+(?:,\d+)?|\d(?:[\d.,'’]*\d)?"
 _PER = (
     r"(\s*/\s*(?:kg|kilo|l|litro|ud|unidad)\b"
     r"|\s+(?:el|por|cada)\s+(?:kg|kilo|l|litro|unidad)\b)?"

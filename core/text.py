@@ -46,10 +46,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# An amount of money as a Spaniard writes it: 2, 2,5, 2,50, 2.50, 2'50, 1.234,50 (a dot before
-# three digits groups thousands), and never the start of a longer number ("2,505" is no 2,50).
-AMOUNT = r"(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,'’]\d{1,2})?)(?![.,'’]?\d)"
-_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+# An amount of money as a Spaniard writes it: 2, 2,5, 2,50, 2.50, 2'50, 1.234,50 or 1 234,50 (a
+# dot or a space before three digits groups thousands), never the middle or the start of a
+# longer number ("2,505" is no 2,50, "1 008,95" no 8,95) and never with a leading zero ("008").
+_GROUP = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space
+AMOUNT = (
+    r"(?<![\d.,'’])"
+    rf"(?:[1-9]\d{{0,2}}(?:\.\d{{3}})+(?:,\d{{1,2}})?|[1-9]\d{{0,2}}(?:{_GROUP}\d{{3}})+(?:,\d{{1,2}})?"
+    r"|(?:0|[1-9]\d*)(?:[.,'’]\d{1,2})?)(?![.,'’]?\d)"
+)
+_THOUSANDS = re.compile(rf"\d{{1,3}}(?:[.]\d{{3}}|{_GROUP}\d{{3}})+(?:,\d+)?")
 
 
 def amount(text: str) -> Decimal | None:
@@ -58,15 +64,14 @@ def amount(text: str) -> Decimal | None:
     if re.fullmatch(AMOUNT, text) is None:
         return None
     if _THOUSANDS.fullmatch(text):
-        text = text.replace(".", "")
+        text = re.sub(rf"[.]|{_GROUP}", "", text)
     return Decimal(re.sub(r"[,'’]", ".", text))
 
 
 # Never text: C0/C1 controls (NUL, terminal escapes; tab and line breaks excepted) and the
 # marks, embeddings, overrides and isolates that reorder what follows them on screen
-_INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+INVISIBLE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 
 def visible(text: str) -> str:

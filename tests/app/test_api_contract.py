@@ -12,15 +12,18 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from app.schemas import ChatCompletion
+from app.schemas import READABLE, ChatCompletion
 from core.chains import SCRAPED
 from core.runs import STEPS
+from core.text import one_line
 from ingestion.scrapers.registry import discover_scrapers
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
 
-API_KEY = "sk-contract"
+API_KEY = "sk-contract-0123456"
 ADMIN_KEY = "contract-operator-key-0123"
 KEYS = {"Authorization": f"Bearer {API_KEY}", "X-Admin-Key": ADMIN_KEY}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -198,3 +201,11 @@ def test_a_pipeline_run_names_its_steps_and_chains_in_the_schema(
 
 def test_rollback_with_nothing_to_undo_is_a_conflict(http: httpx.Client) -> None:
     _error(http.post("/admin/api/adapters/rollback"), 409)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=6))
+@example("\u200e")  # a direction mark alone: the schema took it, the service refused it
+@example("\t\u061c\n")
+def test_the_schema_refuses_exactly_the_messages_the_service_finds_empty(text: str) -> None:
+    assert bool(re.search(READABLE, text)) == bool(one_line(text))

@@ -90,12 +90,17 @@ OIL = _product(895, 1000, ReferenceUnit.L)
 @PROPERTY
 @given(case=_saying(lambda p: p.price), euro=EURO)
 @example((OIL, (Decimal("2008.95"), "2.008,95")), "{} €")  # was read as 8,95 €
+@example((OIL, (Decimal("1008.95"), "1\u00a0008,95")), "{} €")  # was read as 8,95 €
 @example((OIL, (Decimal("7.95"), "7,95")), "€{}")  # was not read at all
 @example((OIL, (Decimal("8.95"), "8'95")), "{} €")  # was read as 95 €
 def test_a_package_price_passes_only_if_it_is_the_products(case: Case, euro: str) -> None:
     product, (value, written) = case
     problems = _check(product, f"{NAME} [1] cuesta {euro.format(written)}.")
     assert (problems == []) == (value == product.price), problems
+
+
+def test_a_figure_no_one_writes_is_no_price() -> None:
+    assert _check(OIL, f"{NAME} [1] cuesta 008,95 €.")  # was read as 8,95 €
 
 
 @PROPERTY

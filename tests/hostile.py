@@ -40,6 +40,12 @@ NAMES = {  # product id -> name
     RTL: f"Pitaya {RLO}ajor ocerp",
     FORGER: "Pitaya falsa\n[9] *Pitaya regalo*\n0,01 € en Mercadona, precio a 20/11/2026",
 }
+# The scripted model's answer: every product by name, then its price, each name after a
+# right-to-left override the model writes itself (the import keeps names clean, but model text
+# is shown as it comes: only the page and the bots keep it from reversing what follows).
+REPLY = " ".join(
+    f"Tienes {RLO}{{{n}.name}} [{n}] a {{{n}.price}}." for n in range(1, len(NAMES) + 1)
+)
 # What the import keeps (`core.domain.Product`): one line, no control or direction characters
 STORED = {product_id: one_line(name) for product_id, name in NAMES.items()}
 RTL_TAIL = NAMES[RTL].split(RLO)[1]  # the text the override would have reversed

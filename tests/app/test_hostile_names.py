@@ -26,6 +26,7 @@ from tests.hostile import (  # noqa: F401  (fixtures)
     ERROR_EXCERPT,
     ERROR_MESSAGE,
     NAMES,
+    REPLY,
     RTL,
     RTL_TAIL,
     STORED,
@@ -44,7 +45,6 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Every product by name, then its price: the scripted model's answer. The grounding check
 # keeps the sentences it can verify (those naming the markup, the long word and the override).
-REPLY = " ".join(f"Tienes {{{n}.name}} [{n}] a {{{n}.price}}." for n in range(1, len(NAMES) + 1))
 QUESTIONS = {"scripted": "pitaya roja", "data-only": "¿Qué pitayas tienes y cuánto cuestan?"}
 IN_ANSWER = {
     "scripted": ["dia:h1", "dia:h2", "consum:h6", "consum:h7", RTL],
@@ -189,18 +189,6 @@ async def check_admin_page(page: Page, dialogs: list[str], texts: list[str]) -> 
             assert text in seen["text"], text  # the stored text, shown as it is
 
 
-async def laid_out(page: Page, text: str) -> ElementHandle:
-    """`text` (a tooltip's) laid out in the page as a paragraph of its own."""
-    probe = await page.evaluate_handle(
-        """(text) => { const p = document.createElement("p");
-          p.textContent = text; document.body.append(p); return p; }""",
-        text,
-    )
-    element = probe.as_element()
-    assert element is not None
-    return element
-
-
 async def test_the_dashboard_shows_hostile_texts_as_text(hostile_dir: Path) -> None:  # noqa: F811
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -227,8 +215,9 @@ async def test_the_dashboard_shows_hostile_texts_as_text(hostile_dir: Path) -> N
             await page.goto(f"{live.url}/admin/products?q={WORD}")
             await check_admin_page(page, dialogs, names)
             assert sorted(await page.locator(".found a").all_text_contents()) == sorted(names)
+            # a name in a right-to-left script stays inside its own box (<bdi>, isolates)
             found = page.locator(".found li").filter(has_text=RTL_TAIL)
-            await reads_left_to_right(await found.element_handle(), STORED[RTL])
+            assert f"<bdi>{STORED[RTL]}</bdi>" in await found.inner_html()
 
             for product_id, name in STORED.items():
                 await page.goto(f"{live.url}/admin/products?id={quote(product_id)}")
@@ -237,9 +226,7 @@ async def test_the_dashboard_shows_hostile_texts_as_text(hostile_dir: Path) -> N
                 assert await page.locator("h2").text_content() == name
                 tooltips = page.locator("#price-chart svg.chart circle.point title")
                 titles = await tooltips.all_text_contents()
-                assert len(titles) == 2 and all(name in t for t in titles), titles
-                if product_id == RTL:  # the chart's title and a tooltip read in order after it
-                    title = page.locator("#price-chart svg.chart text.title")
-                    await reads_left_to_right(await title.element_handle(), STORED[RTL])
-                    await reads_left_to_right(await laid_out(page, titles[-1]), STORED[RTL])
+                assert len(titles) == 2 and all(f"\u2068{name}\u2069" in t for t in titles)
+                title = page.locator("#price-chart svg.chart text.title")
+                assert f"\u2068{name}\u2069" in (await title.text_content() or "")
             await browser.close()

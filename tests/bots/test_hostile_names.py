@@ -30,6 +30,7 @@ from tests.fakes.telegram_api import EntityParseError, FakeBotApi, parse_markdow
 from tests.hostile import (  # noqa: F401  (fixtures)
     LONG_WORD,
     NAMES,
+    REPLY,
     RLO,
     RTL,
     hostile_dir,
@@ -42,7 +43,6 @@ pytest.importorskip("pywa", reason="the bots extra is not installed")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 LOOKALIKES = str.maketrans({"\u2217": "*", "\u02cd": "_", "\u223c": "~", "\u02cb": "`"})
 # Every product by name and price; the grounding check keeps what it can verify.
-REPLY = " ".join(f"Tienes {{{n}.name}} [{n}] a {{{n}.price}}." for n in range(1, len(NAMES) + 1))
 QUESTIONS = {"scripted": "pitaya roja", "data-only": "¿Qué pitayas tienes y cuánto cuestan?"}
 IN_ANSWER = {
     "scripted": ["dia:h1", "dia:h2", "consum:h6", "consum:h7", RTL],

@@ -140,8 +140,8 @@ def served(settings: Settings, **env: str) -> Iterator[Served]:
     root = Path(__file__).resolve().parents[1]
     server = subprocess.Popen(
         command,
-        env=environment | env,
-        cwd=root,
+        env=environment | env | {"PYTHONPATH": str(root)},
+        cwd=settings.data_dir.parent,  # not the checkout: a developer's .env stays out
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -30,18 +30,19 @@ def write_fault(
     where = f"Cannot write {what} at {path} ({cause})"
     folder = _nearest_folder(path)
     free = _free_bytes(folder)
-    if full or (free is not None and free < _NEARLY_FULL):
-        shown = "unknown" if free is None else f"{free / 1e6:.1f} MB"
-        return StoreUnavailableError(
-            f"{where}: the disk is full ({shown} free). Free some space, or point {setting} "
-            f"at a larger disk, {_AGAIN}."
-        )
-    if any(p.exists() and not os.access(p, os.W_OK) for p in (path, folder)):
+    # read-only first: a read-only image (squashfs, an ISO) also reports no free space
+    if not full and any(p.exists() and not os.access(p, os.W_OK) for p in (path, folder)):
         # a read-only mount says no even to root (a `chmod` does not); the folder is where
         # a store makes its journal files
         return StoreUnavailableError(
             f"{where}: it is read-only. Make the folder and its files writable for this user "
             f"(remount a read-only volume read-write), or point {setting} elsewhere, {_AGAIN}."
+        )
+    if full or (free is not None and free < _NEARLY_FULL):
+        shown = "unknown" if free is None else f"{free / 1e6:.1f} MB"
+        return StoreUnavailableError(
+            f"{where}: the disk is full ({shown} free). Free some space, or point {setting} "
+            f"at a larger disk, {_AGAIN}."
         )
     return StoreUnavailableError(
         f"{where}. Check the disk (free space, permissions, errors in `dmesg`), {_AGAIN}."

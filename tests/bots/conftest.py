@@ -29,9 +29,11 @@ async def polling_bot(settings: Settings, model: ChatModel | None) -> AsyncItera
         async with application:
             await application.start()
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            yield runtime
-            await application.updater.stop()
-            await application.stop()
+            try:
+                yield runtime
+            finally:  # a failed test too: a running application cannot be shut down
+                await application.updater.stop()
+                await application.stop()
     finally:
         await runtime.close()
 

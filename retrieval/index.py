@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.domain import Product
 from core.errors import ConfigurationError, NotFoundError
@@ -158,6 +159,13 @@ class LoadedIndex:
     lexical: LexicalIndex
     passages_of: dict[str, list[int]]
     columns: FilterColumns
+
+    @functools.cached_property
+    def passage_rows(self) -> NDArray[np.int64]:
+        """Each passage's product as its row in `columns`: a filter's mask over products
+        becomes the passages it allows in one array operation."""
+        row = {pid: i for i, pid in enumerate(self.columns.ids)}
+        return np.fromiter((row[p.product_id] for p in self.passages), np.int64, len(self.passages))
 
     @functools.cached_property
     def name_words(self) -> frozenset[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +23,7 @@ import pytest
 from core.logs import MASK
 from tests.fakes.graph_api import FakeGraphApi, signed, webhook_payload
 from tests.fakes.telegram_api import FakeBotApi
+from tests.processes import free_port, server_process
 
 pytest.importorskip("pywa", reason="the bots extra is not installed")
 pytest.importorskip("telegram", reason="the bots extra is not installed")
@@ -39,13 +38,6 @@ APP_SECRET = "whatsapp-app-secret-0c4"
 MONGO_PASSWORD = "mongo-pa55word-xyz"
 SECRETS = [API_KEY, ADMIN_KEY, TELEGRAM_TOKEN, TELEGRAM_SECRET, WHATSAPP_TOKEN, VERIFY,
            APP_SECRET, MONGO_PASSWORD]  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _env(data_dir: Path, telegram: FakeBotApi, graph: FakeGraphApi) -> dict[str, str]:
@@ -76,31 +68,11 @@ def _env(data_dir: Path, telegram: FakeBotApi, graph: FakeGraphApi) -> dict[str,
 
 @contextmanager
 def _serve(env: dict[str, str], cwd: Path, log: Path) -> Iterator[str]:
-    port = _free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-            env={**env, "PYTHONPATH": str(Path(__file__).parents[2])},
-            cwd=cwd,  # no developer's .env
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log.read_text(errors="replace")
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server never came up"
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+    port = free_port()
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    env = {**env, "PYTHONPATH": str(Path(__file__).parents[2])}
+    with server_process(command, env, port, log, cwd) as (url, _):  # cwd: no developer's .env
+        yield url
 
 
 def _command(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

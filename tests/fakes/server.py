@@ -3,20 +3,19 @@ long as the `with` lasts (the chat API in tests, and the fake Telegram and Graph
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any, Self
 
 import uvicorn
 
+from tests.processes import free_port
+
 
 class LoopbackServer:
     def __init__(self, app: Any, **options: Any) -> None:
         """`options`: more of uvicorn.Config's arguments."""
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **options

@@ -7,55 +7,19 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from chat.settle import INTERRUPTED
+from tests.processes import free_port, server_process
 
 SUPERSMART = str(Path(sys.executable).with_name("supersmart"))
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "¿Dónde está más barato el aceite de oliva virgen extra?"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _server(
-    command: list[str], env: dict[str, str], port: int, log: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A server process, once it answers /health; killed (SIGKILL) when the block ends."""
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            said = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            assert process.poll() is None, f"{command} exited: {said}"
-            assert time.monotonic() < deadline, f"{command} did not start: {said}"
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 def _ask_and_kill(url: str, server_pid: int, body: dict[str, str]) -> str:
@@ -78,7 +42,7 @@ def _check_integrity(db: Path) -> None:
 
 def test_server_killed_mid_answer_restarts_consistent(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SUPERSMART_DATA_DIR": str(data),
@@ -95,13 +59,15 @@ def test_server_killed_mid_answer_restarts_consistent(tmp_path: Path) -> None:
     body = {"message": QUESTION, "conversation_id": "killed"}
 
     slow = [sys.executable, "-m", "tests.faults.slow_server", str(port)]
-    with _server(slow, env, port, tmp_path / "killed.log") as (url, server):
+    killed = tmp_path / "killed.log"
+    with server_process(slow, env, port, killed, ROOT, signal.SIGKILL) as (url, server):
         shown = _ask_and_kill(url, server.pid, body)
         assert server.wait(timeout=30) == -signal.SIGKILL
     assert shown.startswith("El más barato es")
     _check_integrity(data / "supersmart.db")
 
-    with _server([SUPERSMART, "serve"], env, port, tmp_path / "serve.log") as (url, _):
+    serve = [SUPERSMART, "serve"]
+    with server_process(serve, env, port, tmp_path / "serve.log", ROOT, signal.SIGKILL) as (url, _):
         health = httpx.get(f"{url}/health", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok", health.text
         turns = httpx.get(f"{url}/conversations/killed", timeout=10).json()["messages"]

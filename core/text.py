@@ -5,6 +5,7 @@ means the same everywhere."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal
@@ -88,11 +89,13 @@ def one_line(text: str) -> str:
 
 def search_terms(text: str) -> list[str]:
     """Meaningful folded words of a query, with a light plural stem ('galletas' -> 'galleta')."""
-    terms = []
-    for word in _WORD.findall(fold(text)):
-        if word not in STOPWORDS:
-            terms.append(stem(word))
-    return terms
+    return list(_terms(text))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _terms(text: str) -> tuple[str, ...]:
+    # Ranking asks again for the terms of the same product names at every question: kept.
+    return tuple(stem(word) for word in _WORD.findall(fold(text)) if word not in STOPWORDS)
 
 
 def stem(word: str) -> str:

@@ -7,6 +7,7 @@ atomically, so readers never see a half-written index.
         vectors.faiss               FAISS IndexIDMap (flat: exact) over passage vectors
         passages.jsonl              passage key, product id, kind, text (FAISS id = line number)
         products.jsonl              product snapshot used by the hard filters
+        hashes.json                 each snapshot product's content hash (what a refresh reuses)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from core.domain import Product
 from core.errors import ConfigurationError, NotFoundError
 from core.text import search_terms
-from retrieval.embedder import Vectors
+from retrieval.contents import HASHES, Contents
 from retrieval.filters import FilterColumns
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
@@ -60,12 +61,7 @@ def _fsync_file(path: Path) -> None:
 
 
 def write_version(
-    root: Path,
-    manifest_fields: dict[str, Any],
-    passages: list[Passage],
-    vectors: Vectors,
-    products: list[Product],
-    keep: int = 3,
+    root: Path, manifest_fields: dict[str, Any], contents: Contents, keep: int = 3
 ) -> Manifest:
     """Write a complete new version, then point CURRENT at it (atomic on POSIX)."""
     faiss = _faiss()
@@ -77,29 +73,20 @@ def write_version(
     dimension = int(manifest_fields["dimension"])
     flat = faiss.IndexFlatL2(dimension) if metric == "l2" else faiss.IndexFlatIP(dimension)
     index = faiss.IndexIDMap(flat)
+    vectors = contents.vectors
     if len(vectors):
         index.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32), np.arange(len(vectors), dtype=np.int64)
         )
     faiss.write_index(index, str(folder / "vectors.faiss"))
-    with open(folder / "passages.jsonl", "w", encoding="utf-8") as handle:
-        for p in passages:
-            handle.write(
-                json.dumps([p.product_id, p.kind, p.number, p.text], ensure_ascii=False) + "\n"
-            )
-    with open(folder / "products.jsonl", "w", encoding="utf-8") as handle:
-        for product in products:
-            handle.write(
-                product.model_dump_json(
-                    exclude={
-                        "ingredients",
-                        "usage_instructions",
-                        "storage_instructions",
-                        "nutrition",
-                    }
-                )
-                + "\n"
-            )
+    for name, lines in (
+        ("passages.jsonl", contents.passage_lines),
+        ("products.jsonl", contents.product_lines),
+    ):
+        with open(folder / name, "w", encoding="utf-8") as handle:
+            handle.writelines(f"{line}\n" for line in lines)
+    (folder / HASHES).write_text(json.dumps(contents.hashes), encoding="utf-8")
+    products, passages = contents.product_lines, contents.passage_lines
     manifest = Manifest(
         version=version,
         built_at=datetime.now(UTC).isoformat(),
@@ -108,7 +95,7 @@ def write_version(
         **manifest_fields,
     )
     (folder / "manifest.json").write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
-    for name in ("vectors.faiss", "passages.jsonl", "products.jsonl", "manifest.json"):
+    for name in ("vectors.faiss", "passages.jsonl", "products.jsonl", HASHES, "manifest.json"):
         _fsync_file(folder / name)
     os.replace(folder, root / version)
     pointer = root / f".{CURRENT}.{secrets.token_hex(3)}.tmp"
@@ -117,6 +104,16 @@ def write_version(
     os.replace(pointer, root / CURRENT)
     _prune(root, keep)
     return manifest
+
+
+def stored_vectors(faiss_index: Any) -> NDArray[np.float32]:
+    """Every vector of a version's index, row i = passage i."""
+    flat = _faiss().downcast_index(faiss_index.index)  # the IndexIDMap's flat index
+    return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
+
+
+def read_vectors(root: Path, version: str) -> NDArray[np.float32]:
+    return stored_vectors(_faiss().read_index(str(root / version / "vectors.faiss")))
 
 
 def _prune(root: Path, keep: int) -> None:

@@ -118,6 +118,10 @@ class CatalogueReader(Protocol):
 
     async def count_products(self, chain: str | None = None) -> int: ...
 
+    async def content_hashes(self) -> dict[str, str]:
+        """Every product's id and the hash of its content (all but the observation time):
+        what an index refresh compares to find what changed, without reading the products."""
+
     async def categories(self, chain: str | None = None) -> list[CategoryCount]: ...
 
     async def price_history(self, product_id: str) -> list[PriceObservation]: ...

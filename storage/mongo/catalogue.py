@@ -46,6 +46,10 @@ class MongoCatalogue(MongoCatalogueWrites):
     async def count_products(self, chain: str | None = None) -> int:
         return int(await self.db.products.count_documents(_filters(chain, ())))
 
+    async def content_hashes(self) -> dict[str, str]:
+        cursor = self.db.products.find({}, {"content_hash": 1})
+        return {doc["_id"]: doc["content_hash"] async for doc in cursor}
+
     async def categories(self, chain: str | None = None) -> list[CategoryCount]:
         pipeline: list[Doc] = [
             {"$match": _filters(chain, ())},

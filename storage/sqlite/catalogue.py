@@ -54,6 +54,10 @@ class SqliteCatalogue(SqliteCatalogueWrites):
         row = await self._sql.fetchone(f"SELECT COUNT(*) FROM products {clauses}", params)
         return int(row[0]) if row else 0
 
+    async def content_hashes(self) -> dict[str, str]:
+        rows = await self._sql.fetchall("SELECT id, content_hash FROM products")
+        return {row[0]: row[1] for row in rows}
+
     async def categories(self, chain: str | None = None) -> list[CategoryCount]:
         clauses, params = _filters(chain, ())
         rows = await self._sql.fetchall(

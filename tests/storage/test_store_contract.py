@@ -56,3 +56,22 @@ async def test_concurrent_writers_share_the_store_without_losing_anything(
     assert await store.count_products() == 20
     assert len(await store.list_errors(limit=50)) == 4
     assert {e.status for e in await store.list_executions()} == {ExecutionStatus.COMPLETED}
+
+
+async def test_content_hashes_change_with_the_content_not_with_the_observation(
+    store: ProductStore,
+) -> None:
+    run = await _run(store)
+    await store.upsert_products(run, [make_product(), make_product(chain_product_id="2")])
+    before = await store.content_hashes()
+    await store.upsert_products(run, [make_product(observed_at=day("2026-11-20"))])
+    assert await store.content_hashes() == before  # seen again, nothing changed
+
+    await store.upsert_products(
+        run, [make_product(price=Decimal("9.45"), observed_at=day("2026-11-21"))]
+    )
+
+    after = await store.content_hashes()
+    assert set(after) == set(before) == {"mercadona:4241", "mercadona:2"}
+    assert after["mercadona:4241"] != before["mercadona:4241"]
+    assert after["mercadona:2"] == before["mercadona:2"]

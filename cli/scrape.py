@@ -37,7 +37,7 @@ def scrape(
     ),
     list_sources: bool = typer.Option(False, "--list", help="List the available scrapers."),
 ) -> None:
-    """Scrape supermarket sites into the store, one chain after another."""
+    """Scrape supermarket sites into the store, every chain at once (politeness per site)."""
     settings = get_settings(ctx)
     if list_sources:
         for chain, cls in discover_scrapers().items():

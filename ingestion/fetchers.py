@@ -119,7 +119,7 @@ class BrowserFetcher:
         self._settings = settings
         self._http = http  # for JSON and robots.txt
         self._sleep = sleep
-        self._gate = HostGate(settings, sleep)
+        self._gate = http._gate  # one cap per host, whichever fetcher a chain uses
         self._robots = RobotsPolicy(settings, http._robots_txt)
         self._playwright: Any = None
         self._browser: Any = None

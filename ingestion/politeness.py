@@ -58,14 +58,14 @@ class RobotsPolicy:
         self._settings = settings
         self._read = read
         self._parsers: dict[str, RobotFileParser | None] = {}
-        self._lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}  # per site: chains read theirs side by side
 
     async def check(self, url: str) -> None:
         if not self._settings.respect_robots:
             return
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        async with self._lock:
+        async with self._locks.setdefault(origin, asyncio.Lock()):
             if origin not in self._parsers:
                 text = await self._read(f"{origin}/robots.txt")
                 parser = None

@@ -1,22 +1,29 @@
-"""Running scrapers: every chain one after another (or one), one run at a time, abortable.
+"""Running scrapers: every chain at the same time, one run at a time, abortable.
 
-Each chain's run is one execution. Products are fetched with a bounded number in flight,
-parsed, mirrored to the data lake and stored in small batches, so an abort (Ctrl-C, `supersmart
-scrape --abort`, or `ScrapeRunner.abort()`) only waits for the products in flight, stores them,
-and closes the execution as 'aborted'. Anything a site returns that the adapter cannot read
-becomes a scrape-error record and the run goes on; too many make the run 'degraded'.
+Each chain's run is one execution, with its own scrape errors and verdict. The chains are
+different sites, so they are scraped side by side: politeness is per host (the fetchers' cap and
+pacing, shared by chains on one host), never per run. Within a chain (`ChainScrape`) products
+are fetched with a bounded number in flight, parsed, mirrored to the data lake and stored in
+small batches off the fetch path, so an abort (Ctrl-C, `supersmart scrape --abort`, or
+`ScrapeRunner.abort()`) only waits for the products in flight, stores them, and closes every
+chain's execution as 'aborted'. Anything a site returns that the adapter cannot read becomes a
+scrape-error record and the run goes on; too many make the chain 'degraded'. A chain that fails
+outright (its store gone) ends the run as that error; the other chains close as 'aborted'.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.domain import Execution, ExecutionStatus, Product, ScrapeError, utcnow
+from core.domain import Execution, ExecutionStatus, Product, ScrapeError
 from core.settings import ScrapeSettings
-from ingestion.scrapers.base import Fetcher, FetchFailed, ProductRef, Scraper, SiteChanged
+from ingestion.batch_writer import BatchWriter
+from ingestion.chain_scrape import ChainScrape, first_error, scrape_error
+from ingestion.scrapers.base import Fetcher, FetchFailed, Scraper, SiteChanged
 from storage.base import ProductStore
 from storage.datalake import DataLake
 
@@ -65,12 +72,15 @@ class ScrapeRunner:
         return self._abort.is_set()
 
     async def run(self, scrapers: Sequence[Scraper]) -> list[ChainRun]:
-        runs = []
-        for scraper in scrapers:
-            if self.aborted:
-                break
-            runs.append(await self._run_chain(scraper))
-        return runs
+        """Every chain at once; their runs in the order given."""
+        if self.aborted:
+            return []
+        try:
+            async with asyncio.TaskGroup() as chains:
+                runs = [chains.create_task(self._run_chain(scraper)) for scraper in scrapers]
+        except BaseExceptionGroup as failed:
+            raise first_error(failed) from failed
+        return [run.result() for run in runs]
 
     async def _run_chain(self, scraper: Scraper) -> ChainRun:
         await self._store.interrupt_stale_executions(scraper.chain)
@@ -81,11 +91,20 @@ class ScrapeRunner:
         run = ChainRun(scraper.chain, execution)
         watcher = asyncio.create_task(self._watch_abort_requests(execution.id))
         status, note = ExecutionStatus.FAILED, None
+        writer = BatchWriter(
+            self._settings.batch_size,
+            functools.partial(self._store_products, run),
+            functools.partial(self._record, run),
+        )
+        fetcher = self._fetcher_for(scraper)
+        chain = ChainScrape(
+            scraper, fetcher, self._settings, execution.id, writer, self._abort.is_set
+        )
         try:
-            await _ChainScrape(self, scraper, run).run()
+            await chain.run()
             status = self._verdict(run)
         except (SiteChanged, FetchFailed) as exc:  # the listing itself could not be read
-            await self._record(run, [_error(execution.id, scraper.chain, exc)])
+            await self._record(run, [scrape_error(execution.id, scraper.chain, exc)])
             note = f"listing failed: {exc}"
             log.error("ALERT %s: the product listing could not be read: %s", scraper.chain, exc)
             run.alerts.append(note)
@@ -126,8 +145,8 @@ class ScrapeRunner:
     async def _store_products(self, run: ChainRun, products: list[Product]) -> None:
         if not products:
             return
-        if self._lake:
-            self._lake.append_products(run.execution.id, products)
+        if self._lake:  # its fsync in a thread: the other chains fetch meanwhile
+            await asyncio.to_thread(self._lake.append_products, run.execution.id, products)
         await self._store.upsert_products(run.execution.id, products)
         run.products += len(products)
         if self._on_progress:
@@ -137,114 +156,13 @@ class ScrapeRunner:
         if not errors:
             return
         if self._lake:
-            self._lake.append_errors(run.execution.id, errors)
+            await asyncio.to_thread(self._lake.append_errors, run.execution.id, errors)
         await self._store.record_errors(run.execution.id, errors)
         run.errors += len(errors)
 
     def _mirror(self, execution: Execution) -> None:
         if self._lake:
             self._lake.write_execution(execution)
-
-
-class _ChainScrape:
-    """The fetch-parse-store loop of one chain, with a bounded number of products in flight."""
-
-    def __init__(self, runner: ScrapeRunner, scraper: Scraper, run: ChainRun) -> None:
-        self._runner = runner
-        self._scraper = scraper
-        self._run = run
-        self._settings = runner._settings
-        self._fetcher = runner._fetcher_for(scraper)
-        self._slots = asyncio.Semaphore(self._settings.concurrency)
-        self._products: list[Product] = []
-        self._errors: list[ScrapeError] = []
-        self._flush_lock = asyncio.Lock()
-
-    async def run(self) -> None:
-        """Products are fetched and parsed in a task group: the run waits for every one it
-        started (abort or not, those in flight are finished and stored), and a product's
-        failure, whatever it is, is that product's scrape error (`_one`), never the run's."""
-        listing_failed: SiteChanged | FetchFailed | None = None
-        try:
-            async with asyncio.TaskGroup() as products:
-                try:
-                    await self._discover(products)
-                except (SiteChanged, FetchFailed) as exc:
-                    listing_failed = exc  # raised once the products in flight are stored
-        except BaseExceptionGroup as failed:  # storing failed (the store is gone): the run ends
-            raise failed.exceptions[0] from failed  # as that error, which says what to do
-        finally:
-            await self._flush(force=True)
-        if listing_failed is not None:
-            raise listing_failed
-
-    async def _discover(self, products: asyncio.TaskGroup) -> None:
-        cap = self._settings.max_products
-        started = 0
-        async for ref in self._scraper.discover(self._fetcher):
-            if self._runner.aborted or (cap is not None and started >= cap):
-                break
-            await self._slots.acquire()
-            if self._runner.aborted:
-                self._slots.release()
-                break
-            started += 1
-            products.create_task(self._one(ref))
-
-    async def _one(self, ref: ProductRef) -> None:
-        try:
-            payload = await self._scraper.fetch(self._fetcher, ref)
-            products = self._scraper.parse(payload, utcnow())
-        except (SiteChanged, FetchFailed) as exc:
-            self._errors.append(_error(self._run.execution.id, self._scraper.chain, exc, ref))
-        except Exception as exc:  # a bug in the adapter meets a page it never saw: record it
-            log.exception("%s: the adapter failed on %s", self._scraper.chain, ref.url)
-            self._errors.append(
-                ScrapeError(
-                    execution_id=self._run.execution.id,
-                    chain=self._scraper.chain,
-                    reason="adapter_error",
-                    message=f"The adapter failed on this product: {type(exc).__name__}: {exc}",
-                    url=ref.url,
-                )
-            )
-        else:
-            self._products.extend(products)
-        finally:
-            self._slots.release()
-        await self._flush()
-
-    async def _flush(self, force: bool = False) -> None:
-        async with self._flush_lock:
-            if not force and len(self._products) < self._settings.batch_size:
-                return
-            products, self._products = self._products, []
-            errors, self._errors = self._errors, []
-            await self._runner._store_products(self._run, products)
-            await self._runner._record(self._run, errors)
-
-
-def _error(
-    execution_id: str, chain: str, exc: SiteChanged | FetchFailed, ref: ProductRef | None = None
-) -> ScrapeError:
-    if isinstance(exc, FetchFailed):
-        return ScrapeError(
-            execution_id=execution_id,
-            chain=chain,
-            reason=exc.reason,
-            message=exc.message,
-            url=exc.url,
-        )
-    return ScrapeError(
-        execution_id=execution_id,
-        chain=chain,
-        reason=exc.reason,
-        message=exc.message,
-        url=ref.url if ref else None,
-        field=exc.field,
-        expected=exc.expected,
-        excerpt=exc.excerpt,
-    )
 
 
 def scrapers_for(classes: Sequence[type[Scraper]], base_urls: Mapping[str, str]) -> list[Scraper]:

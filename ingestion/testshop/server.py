@@ -26,37 +26,59 @@ ROBOTS = "User-agent: *\nDisallow: /private/\n"
 
 
 class TestShop:
-    """`with TestShop() as shop: shop.url("dia")` serves the shop on 127.0.0.1 in a thread."""
+    """`with TestShop() as shop: shop.url("dia")` serves the shop on 127.0.0.1 in a thread.
+
+    Every chain is on the one host by default; `host_per_chain=True` also gives each chain its
+    own host (its own port, as the real chains have their own sites), and `url(chain)` names it.
+    Admin requests (`/_shop`) go to `port` either way.
+    """
 
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, state: ShopState | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        state: ShopState | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        host_per_chain: bool = False,
     ) -> None:
         self.state = state or ShopState()
         self.sites: dict[str, Site] = {site.chain: site(self.state) for site in SITES}
-        handler = type("Handler", (_Handler,), {"shop": self})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = self._serve(host, port, None)
+        self._chain_servers = (
+            {chain: self._serve(host, 0, chain) for chain in self.sites} if host_per_chain else {}
+        )
+        self._threads = [
+            threading.Thread(target=server.serve_forever, daemon=True)
+            for server in (self._server, *self._chain_servers.values())
+        ]
+
+    def _serve(self, host: str, port: int, chain: str | None) -> ThreadingHTTPServer:
+        handler = type("Handler", (_Handler,), {"shop": self, "only_chain": chain})
+        server = ThreadingHTTPServer((host, port), handler)
+        server.daemon_threads = True
+        return server
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
     def url(self, chain: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{chain}"
+        server = self._chain_servers.get(chain, self._server)
+        return f"http://127.0.0.1:{server.server_address[1]}/{chain}"
 
     def base_urls(self) -> dict[str, str]:
         return {chain: self.url(chain) for chain in self.sites}
 
     def start(self) -> TestShop:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        for server in (self._server, *self._chain_servers.values()):
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> TestShop:
         return self.start()
@@ -72,18 +94,23 @@ class TestShop:
 
 class _Handler(BaseHTTPRequestHandler):
     shop: TestShop
+    only_chain: str | None  # a chain's own host serves that chain only
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the
+    # client's delayed ACK (~40 ms on Linux), which would swamp the latency a test asks for.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read state instead
         return
 
     def do_GET(self) -> None:
         state = self.shop.state
-        state.begin(urlsplit(self.path).path, self.headers.get("User-Agent", ""))
+        host = self.headers.get("Host", "")
+        state.begin(urlsplit(self.path).path, self.headers.get("User-Agent", ""), host)
         try:
             self._get()
         finally:
-            state.end()
+            state.end(host)
 
     def _get(self) -> None:
         parts = urlsplit(self.path)
@@ -106,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         chain, _, rest = parts.path.lstrip("/").partition("/")
-        site = self.shop.sites.get(chain)
+        site = self.shop.sites.get(chain) if self.only_chain in (None, chain) else None
         route = site.route(f"/{rest}", query) if site else None
         if route is None:
             return self._send(404, "text/plain", "Not found")

@@ -60,6 +60,11 @@ class ShopState:
         self.user_agents: set[str] = set()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests served at once: shows a client's politeness
+        # per host as the client named it (the Host header, host:port): the per-host cap as a
+        # site sees it, and the most hosts busy at the same moment (chains scraped together)
+        self.in_flight_by_host: defaultdict[str, int] = defaultdict(int)
+        self.max_in_flight_by_host: dict[str, int] = {}
+        self.max_hosts_busy = 0
         self.latency_s = 0.0
         self.hang_s = 30.0
 
@@ -100,14 +105,21 @@ class ShopState:
         with self._lock:
             return self.products.get(chain, {}).get(product_id)
 
-    def begin(self, path: str, user_agent: str) -> None:
+    def begin(self, path: str, user_agent: str, host: str = "") -> None:
         with self._lock:
             self.requests[path] += 1
             self.log.append((time.monotonic(), path))
             self.user_agents.add(user_agent)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.in_flight_by_host[host] += 1
+            self.max_in_flight_by_host[host] = max(
+                self.max_in_flight_by_host.get(host, 0), self.in_flight_by_host[host]
+            )
+            busy = sum(1 for n in self.in_flight_by_host.values() if n)
+            self.max_hosts_busy = max(self.max_hosts_busy, busy)
 
-    def end(self) -> None:
+    def end(self, host: str = "") -> None:
         with self._lock:
             self.in_flight -= 1
+            self.in_flight_by_host[host] -= 1

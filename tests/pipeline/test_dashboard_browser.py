@@ -113,15 +113,16 @@ async def test_abort_from_the_dashboard_ends_the_scrape_aborted_with_nothing_los
     await store.initialize()
     try:
         executions = await store.list_executions(limit=10)  # newest first
-        assert executions[0].status == "aborted"  # the chain scraping when it was pressed
-        assert {e.status for e in executions[1:]} <= {"completed"}  # chains before it
-        assert len(executions) < 5  # the chains after it never started
+        chains = {e.source for e in executions}
+        assert len(executions) == len(chains) == 5  # every chain scraped at once, once
+        statuses = {e.status for e in executions}  # each closed: stopped, or done before it
+        assert "aborted" in statuses and statuses <= {"aborted", "completed"}
         lake = DataLake(settings.datalake_path)
         for execution in executions:  # every product counted is stored, and mirrored
             stored = await store.list_products(chain=execution.source, limit=1000)
             assert execution.counts.new == len(stored) > 0
             mirrored = lake.replay(execution.id).products
             assert {p.id for p in mirrored} == {p.id for p in stored}
-        assert executions[0].counts.new < 40  # stopped part-way
+        assert all(e.counts.new < 40 for e in executions if e.status == "aborted")  # part-way
     finally:
         await store.close()

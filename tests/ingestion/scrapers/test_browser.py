@@ -36,3 +36,25 @@ async def test_rendered_pages_are_scraped_with_the_browser(
     stored = {p.id: p for p in await store.list_products(chain="carrefour")}
     assert set(stored) == {p.id for p in shop.state.shelf("carrefour")}
     assert all(p.price == stored[p.id].price for p in shop.state.shelf("carrefour"))
+
+
+async def test_the_browser_and_plain_http_share_a_sites_cap(
+    make_job: Callable[..., ScrapeJob], shop: TestShop, scrape_settings: ScrapeSettings
+) -> None:
+    if not scrape_settings.chromium_path.exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    shop.state.latency_s = 0.25  # Dia's requests still going once the browser has started
+    rendered = scrape_settings.model_copy(
+        update={"render_pages": True, "timeout_s": 10, "concurrency": 2}
+    )
+
+    async with make_job(rendered) as job:  # Carrefour in the browser, Dia over HTTP, together
+        runs = await job.run(["carrefour", "dia"], {c: shop.url(c) for c in ("carrefour", "dia")})
+
+    assert [r.execution.status for r in runs] == [ExecutionStatus.COMPLETED] * 2
+    started = {
+        chain: [at for at, path in shop.state.log if path.startswith(f"/{chain}/")]
+        for chain in ("carrefour", "dia")
+    }
+    assert min(started["carrefour"]) < max(started["dia"])  # the two fetchers overlapped
+    assert shop.state.max_in_flight == 2  # one site, one cap, whichever fetcher asks

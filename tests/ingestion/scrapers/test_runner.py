@@ -179,31 +179,34 @@ async def test_abort_midway_keeps_what_was_reported_then_the_next_run_finishes(
     scrape_settings: ScrapeSettings,
 ) -> None:
     shop.state.latency_s = 0.02
-    reported: list[int] = []
+    chains = ["dia", "mercadona"]  # scraped side by side
+    reported: dict[str, list[int]] = {chain: [] for chain in chains}
     job_box: list[ScrapeJob] = []
 
     def on_progress(run: ChainRun) -> None:
-        reported.append(run.products)
-        if run.products >= 5:
-            job_box[0].abort()
+        reported[run.chain].append(run.products)
+        if all(counts and counts[-1] >= 3 for counts in reported.values()):
+            job_box[0].abort()  # both chains midway
 
     settings = scrape_settings.model_copy(update={"concurrency": 2, "batch_size": 1})
     async with make_job(settings, on_progress=on_progress) as job:
         job_box.append(job)
-        runs = await job.run(["dia", "consum"], {c: shop.url(c) for c in ("dia", "consum")})
+        runs = await job.run(chains, {c: shop.url(c) for c in chains})
 
-    [run] = runs  # consum never started
-    total = len(shop.state.shelf("dia"))
-    stored = await store.count_products("dia")
-    assert run.execution.status is ExecutionStatus.ABORTED
-    assert reported[-1] <= stored < total  # everything reported is stored, in flight included
-    assert run.execution.counts.new == stored
-    assert await store.count_products("consum") == 0
+    assert [r.chain for r in runs] == chains
+    stored = {chain: await store.count_products(chain) for chain in chains}
+    for run in runs:  # every chain closed, everything reported stored, in flight included
+        assert run.execution.status is ExecutionStatus.ABORTED
+        assert reported[run.chain][-1] <= stored[run.chain] < len(shop.state.shelf(run.chain))
+        assert run.execution.counts.new == stored[run.chain] == run.products
+    assert ExecutionStatus.RUNNING not in {e.status for e in await store.list_executions()}
 
-    [rerun] = await _scrape(make_job, shop, ["dia"])
-    assert rerun.execution.status is ExecutionStatus.COMPLETED
-    assert await store.count_products("dia") == total
-    assert rerun.execution.counts.new == total - stored
+    reruns = await _scrape(make_job, shop, chains)
+    for rerun in reruns:
+        total = len(shop.state.shelf(rerun.chain))
+        assert rerun.execution.status is ExecutionStatus.COMPLETED
+        assert await store.count_products(rerun.chain) == total
+        assert rerun.execution.counts.new == total - stored[rerun.chain]
 
 
 async def test_an_abort_requested_from_another_process_stops_the_run(

@@ -65,6 +65,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/chat.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/train.py
+	$(BIN)/python benchmarks/targets.py
 
 # The committed report of the shipped adapter: base model vs adapter on questions about
 # sample-catalogue products it never saw in training (~10 min on 2 cores).

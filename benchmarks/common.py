@@ -71,6 +71,32 @@ def write_results(name: str, payload: dict[str, Any], output: Path | None) -> Pa
     return path
 
 
+def target(
+    name: str,
+    ratio: float,
+    limit: float,
+    baseline: str,
+    measured: str,
+    *,
+    absolute: tuple[float, float] | None = None,
+    higher_is_better: bool = False,
+) -> dict[str, Any]:
+    """One of issue #19's targets as measured: `ratio` against `baseline` (same run) must be
+    within `limit`, and `absolute` (value, most allowed), where the target has one, too."""
+    ok = ratio >= limit if higher_is_better else ratio <= limit
+    if absolute is not None:
+        ok = ok and absolute[0] <= absolute[1]
+    return {
+        "target": name,
+        "measured": measured,
+        "baseline": baseline,
+        "ratio": round(ratio, 3),
+        "limit": f"{'>=' if higher_is_better else '<='} {limit:g}x"
+        + (f", <= {absolute[1]:g}" if absolute is not None else ""),
+        "pass": ok,
+    }
+
+
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     table = Table(title=title)
     for column in columns:
@@ -78,6 +104,18 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
     for row in rows:
         table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
     Console(width=160).print(table)
+
+
+def print_targets(rows: Sequence[dict[str, Any]], title: str = "Issue #19 targets") -> None:
+    print_table(
+        title,
+        ["target", "measured", "baseline (same run)", "ratio", "limit", "result"],
+        [
+            (r["target"], r["measured"], r["baseline"], f"{r['ratio']:.3f}x", r["limit"],
+             "pass" if r["pass"] else "FAIL")
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 def bench_settings(data_dir: Path, **model: Any) -> Settings:

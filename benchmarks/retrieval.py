@@ -11,7 +11,10 @@ words of a real product name, accents and case dropped; the right answer is that
 'mercadona exact names' (a whole product name: recall@1 is the share answered with it first;
 the issue's target is 0.95) and 'mercadona misspelt names' (two letters of its longest word
 swapped).
-Latency ratios are against the lexical-only query in the same run.
+Latency ratios are against the lexical-only query and against FAISS alone searching the same
+vectors (questions embedded beforehand) in the same run; `supersmart serve`'s resident memory is
+measured over the real catalogue and over the synthetic one, with the model as deployed.
+Issue #19's targets (latency, refresh, memory) are printed with pass/fail and kept in the JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python benchmarks/retrieval.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import machine, percentiles, print_table, write_results
+from benchmarks.common import (
+    QUESTIONS,
+    bench_settings,
+    machine,
+    percentiles,
+    print_table,
+    print_targets,
+    served,
+    target,
+    write_results,
+)
 from core.domain import Product
 from core.settings import Settings
 from core.text import fold
@@ -85,9 +98,9 @@ def _embedders() -> dict[str, Embedder]:
 
 
 async def _store(folder: Path, files: list[tuple[Path, str]]) -> SqliteProductStore:
-    store = SqliteProductStore(folder / "store.db")
-    await store.initialize()
     settings = Settings(data_dir=folder)
+    store = SqliteProductStore(settings.sqlite_path)  # where `supersmart serve` finds it
+    await store.initialize()
     for path, fmt in files:
         await FileImport(store, None, settings.imports).run(get_reader(fmt), path, ReadContext())
     return store
@@ -144,12 +157,14 @@ async def _quality(
     return found / len(questions), reciprocal / len(questions), first / len(questions)
 
 
-async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
+async def run(synthetic: int, count: int, tmp: Path, quality: bool = True) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": machine(), "quality": [], "latency_ms": {}, "build": {}}
     sets: list[tuple[str, list[tuple[Path, str]], bool]] = [
         ("sample catalogue", [(SAMPLE_CATALOGUE, "jsonl")], True)
     ]
-    if SHARED.is_dir():
+    if not quality:
+        sets = []
+    elif SHARED.is_dir():
         sets.append(
             (
                 "mercadona products",
@@ -208,6 +223,7 @@ async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
     products = await all_products(real)
     results["latency_ms"]["real"] = await _latency(real, tmp / "real", results, "real")
     await real.close()
+    results["memory"] = {"real": served_memory(tmp / "real")}
     if synthetic:
         big = await _store(tmp / "big", [])
         rng = random.Random(5)
@@ -225,6 +241,8 @@ async def run(synthetic: int, count: int, tmp: Path) -> dict[str, Any]:
             await big.upsert_products(execution.id, batch)
         results["latency_ms"]["synthetic"] = await _latency(big, tmp / "big", results, "synthetic")
         await big.close()
+        results["memory"]["synthetic"] = served_memory(tmp / "big")
+    results["targets"] = targets(results)
     return results
 
 
@@ -257,7 +275,7 @@ async def _latency(
     questions = [
         fold(" ".join(p.name.split()[:3])) for p in await store.list_products(limit=200, offset=7)
     ] or [product.name]
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"raw faiss": _raw_faiss(retriever, embedder, questions)}
     for mode in ("lexical", "dense", "hybrid"):
         timings = []
         for question in questions:
@@ -273,8 +291,92 @@ async def _latency(
     out["hybrid + filters"] = percentiles(constrained)
     for value in out.values():
         value["ratio_p50_to_lexical"] = round(value["p50"] / out["lexical"]["p50"], 2)
+        value["ratio_p50_to_raw_faiss"] = round(value["p50"] / out["raw faiss"]["p50"], 2)
     out["products"] = full.manifest.products
+    out["passages"] = full.manifest.passages
     return out
+
+
+def _raw_faiss(retriever: Retriever, embedder: Embedder, questions: list[str]) -> dict[str, Any]:
+    """The baseline: FAISS alone searching the same vectors for as many candidates as the
+    retriever asks it for, the questions embedded beforehand."""
+    index = retriever.index()
+    k = min(Settings().retrieval.candidates * 3, index.manifest.passages)
+    vectors = embedder.embed(questions)
+    timings = []
+    for row in range(len(questions)):
+        start = time.perf_counter()
+        index.faiss_index.search(vectors[row : row + 1], k)
+        timings.append((time.perf_counter() - start) * 1000)
+    return percentiles(timings)
+
+
+def served_memory(folder: Path) -> dict[str, Any]:
+    """Resident memory of `supersmart serve` (model and adapter as deployed) over the store and
+    index in `folder`, after answering a few questions: now and at its peak."""
+    import httpx
+    import psutil
+
+    with served(bench_settings(folder)) as server:
+        answers = [
+            httpx.post(f"{server.url}/chat", json={"message": q}, timeout=600).status_code
+            for q in QUESTIONS[:4]
+        ]
+        process = psutil.Process(server.pid)
+        rss = process.memory_info().rss / 2**20
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+        model = httpx.get(f"{server.url}/health").json()["model"]["detail"]
+    return {"rss_mb": round(rss), "peak_rss_mb": round(peak), "answers": answers, "model": model}
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #19's retrieval, refresh and memory targets from this run."""
+    rows = []
+    for size, most in (("real", 20.0), ("synthetic", 50.0)):
+        latency = results["latency_ms"].get(size)
+        if latency is None:
+            continue
+        raw = latency["raw faiss"]["p50"]
+        products = latency["products"]
+        for mode in ("hybrid", "hybrid + filters"):
+            p50 = latency[mode]["p50"]
+            rows.append(
+                target(
+                    f"{mode} retrieval p50, {products:,} products",
+                    p50 / raw,
+                    3.0,
+                    f"raw FAISS {raw:.1f} ms",
+                    f"{p50:.1f} ms",
+                    absolute=(p50, most),
+                )
+            )
+        build = results["build"][size]
+        rows.append(
+            target(
+                f"index refresh, 1 % of {products:,} changed",
+                build["ratio_refresh_to_full"],
+                0.05,
+                f"full build {build['full_build_s']:.1f} s",
+                f"{build['refresh_1pct_s']:.2f} s",
+            )
+        )
+    memory = results.get("memory", {})
+    if "synthetic" in memory:
+        big, small = memory["synthetic"], memory.get("real")
+        rows.append(
+            target(
+                f"`supersmart serve` peak RSS, {results['latency_ms']['synthetic']['products']:,}"
+                " products",
+                big["peak_rss_mb"] / 1536,
+                1.0,
+                "1.5 GB budget"
+                + (f"; {small['peak_rss_mb']:,} MB at {results['latency_ms']['real']['products']:,}"
+                   if small else ""),
+                f"{big['peak_rss_mb']:,} MB ({big['model'] or 'no model'})",
+            )
+        )  # fmt: skip
+    return rows
 
 
 def main() -> None:
@@ -282,9 +384,15 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--no-quality", action="store_true", help="latency, builds, memory only")
     args = parser.parse_args()
+    import faiss
+
+    faiss.omp_set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
-        results = asyncio.run(run(args.synthetic, args.questions, Path(tmp)))
+        results = asyncio.run(
+            run(args.synthetic, args.questions, Path(tmp), quality=not args.no_quality)
+        )
     print_table(
         "Retrieval quality (top 5)",
         ["set", "embedder", "metric", "mode", "n", "recall@1", "recall@5", "MRR"],
@@ -313,11 +421,15 @@ def main() -> None:
                         v["p50"],
                         v["p95"],
                         v["ratio_p50_to_lexical"],
+                        v["ratio_p50_to_raw_faiss"],
                     )
                 )
     print_table(
-        "Query latency (ms, 1 thread)", ["catalogue", "mode", "p50", "p95", "x lexical p50"], rows
+        "Query latency (ms, 1 thread)",
+        ["catalogue", "mode", "p50", "p95", "x lexical p50", "x raw FAISS p50"],
+        rows,
     )
+    print_targets(results["targets"])
     print_table(
         "Index build (USE embedder)",
         ["catalogue", "products", "passages", "full s", "refresh 1% s", "x full"],

@@ -47,7 +47,9 @@ from benchmarks.common import (
     bench_settings,
     machine,
     print_table,
+    print_targets,
     sample_catalogue,
+    target,
     write_results,
 )
 from core.settings import Settings
@@ -81,7 +83,7 @@ def _config(variant: dict[str, str], steps: int, threads: int) -> TrainConfig:
 # one variant, in its own process --------------------------------------------------------------
 def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads: int) -> None:
     from finetune.template import encode
-    from finetune.trainer import LoraTrainer, batch_order, read_examples
+    from finetune.trainer import LoraTrainer, batch_order, padded_tokens, read_examples
 
     variant = VARIANTS[name]
     cfg = _config(variant, steps, threads)
@@ -91,8 +93,9 @@ def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     lengths = [len(encode(tokenizer, m)[0]) for m in train]
     fitting = [n for n in lengths if n <= cfg.max_length]
-    order = batch_order(len(fitting), steps + 1, cfg)
+    order = batch_order(fitting, steps + 1, cfg)
     tokens = [sum(fitting[i] for i in batch) for batch in order]
+    padded = padded_tokens(fitting, order[1:])
     ends: list[float] = []
     cpu = [time.process_time()]
     if variant["loop"] == "ours":
@@ -117,6 +120,7 @@ def run_variant(name: str, checkpoint: Path, examples: Path, steps: int, threads
                 "s_per_step": round(statistics.median(seconds), 3),
                 "tokens_per_s": round(sum(tokens[1:]) / sum(seconds), 1),
                 "tokens_per_step": round(statistics.mean(tokens[1:]), 1),
+                "s_per_padded_token": sum(seconds) / padded,
                 "peak_rss_mb": round(peak_mb),
                 "cpu_use": round(cpu_use, 2),
             }
@@ -179,12 +183,14 @@ def _matmul_ms(threads: int) -> dict[str, float]:
 
 
 # the whole benchmark -----------------------------------------------------------------------
-async def _examples(settings: Settings, count: int, out: Path) -> Path:
+async def _examples(settings: Settings, count: int, out: Path) -> tuple[Path, list[Any]]:
+    """`count` training examples of every length, written to `out`; and the whole set."""
     from finetune.job import build_examples
     from finetune.template import render_prompt
 
     examples, _ = await build_examples(settings, TrainConfig())
     train = [e for e in examples if e.split == "train"]
+    everything = list(train)
     # A spread of lengths, like real batches: every k-th example by prompt length.
     train.sort(key=lambda e: len(render_prompt(e.messages[:-1])))
     step = max(1, len(train) // count)
@@ -193,7 +199,63 @@ async def _examples(settings: Settings, count: int, out: Path) -> Path:
         for e in train[::step][:count]
     ]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out
+    return out, everything
+
+
+NIGHTLY_EXAMPLES = 2_000
+WINDOW_MIN = 40.0
+
+
+def nightly(
+    results: list[dict[str, Any]], train: list[Any], checkpoint: Path, auto: str
+) -> dict[str, Any]:
+    """Issue #19's training target: minutes for one epoch over 2,000 examples like the sample
+    catalogue's, from each variant's measured seconds per computed (padded) token and the
+    padding of the trainer's batches over the whole training set (plain peft: random batches,
+    as it was)."""
+    import math
+    import random
+
+    from transformers import AutoTokenizer
+
+    from finetune.template import encode
+    from finetune.trainer import batch_order, padded_tokens
+
+    cfg = TrainConfig()
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    lengths = [n for n in (len(encode(tokenizer, e.messages)[0]) for e in train)
+               if n <= cfg.max_length]  # fmt: skip
+    steps = math.ceil(len(lengths) / cfg.batch_size)
+    grouped = padded_tokens(lengths, batch_order(lengths, steps, cfg)) / len(lengths)
+    shuffled = list(range(len(lengths)))
+    random.Random(cfg.seed).shuffle(shuffled)
+    plain = [shuffled[i : i + cfg.batch_size] for i in range(0, len(shuffled), cfg.batch_size)]
+    unsorted = padded_tokens(lengths, plain) / len(lengths)
+    minutes = {
+        r["variant"]: r["s_per_padded_token"]
+        * (unsorted if r["variant"].startswith("plain") else grouped)
+        * NIGHTLY_EXAMPLES
+        / 60
+        for r in results
+    }
+    chosen = f"trainer {'bf16' if auto == 'bfloat16' else 'fp32'}, answer-only"
+    return {
+        "examples": NIGHTLY_EXAMPLES,
+        "padding_share": {
+            "random batches": round(1 - sum(lengths) / len(lengths) / unsorted, 3),
+            "length-grouped batches": round(1 - sum(lengths) / len(lengths) / grouped, 3),
+        },
+        "minutes": {k: round(v, 1) for k, v in minutes.items()},
+        "targets": [
+            target(
+                f"nightly training, {NIGHTLY_EXAMPLES:,} examples ({chosen}, what auto picks)",
+                minutes[chosen] / WINDOW_MIN,
+                1.0,
+                f"{WINDOW_MIN:.0f} min window; plain peft fp32 {minutes[BASELINE]:.0f} min",
+                f"{minutes[chosen]:.1f} min",
+            )
+        ],
+    }
 
 
 def main() -> None:
@@ -252,7 +314,9 @@ def main() -> None:
         if not (data_dir / "index").exists():
             asyncio.run(sample_catalogue(settings))
         checkpoint = ensure_checkpoint(settings)
-        examples = asyncio.run(_examples(settings, args.examples, Path(tmp) / "examples.jsonl"))
+        examples, train = asyncio.run(
+            _examples(settings, args.examples, Path(tmp) / "examples.jsonl")
+        )
         results = []
         for name in names:
             print(f"{name} ...", flush=True)
@@ -265,6 +329,7 @@ def main() -> None:
             if done.returncode:
                 sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        window = nightly(results, train, checkpoint, auto.dtype)
     base = next(r for r in results if r["variant"] == BASELINE)
     for row in results:
         row["speedup_vs_plain_fp32"] = round(base["s_per_step"] / row["s_per_step"], 2)
@@ -284,10 +349,15 @@ def main() -> None:
             for r in results
         ],
     )
+    shares = ", ".join(f"{k} {v:.1%}" for k, v in window["padding_share"].items())
+    print(f"Padding over the whole training set: {shares}.")
+    print_targets(window["targets"])
     payload = {
         "machine": machine() | {"threads": args.threads} | cpu,
         "results": results,
         "not_run": skipped,
+        "nightly": window,
+        "targets": window["targets"],
     }
     print(f"written to {write_results('train', payload, args.output)}")
 

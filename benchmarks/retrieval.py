@@ -361,6 +361,25 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{build['refresh_1pct_s']:.2f} s",
             )
         )
+    for name in ("mercadona products", "mercadona exact names", "mercadona misspelt names"):
+        found = {
+            q["mode"]: q
+            for q in results["quality"]
+            if q["set"] == name and (q["embedder"], q["metric"]) == ("use", "cosine")
+        }
+        if {"hybrid", "lexical"} <= set(found):
+            hybrid, lexical = found["hybrid"]["recall@5"], found["lexical"]["recall@5"]
+            rows.append(
+                target(
+                    f"hybrid keeps what lexical finds: recall@5, {name} "
+                    f"({found['hybrid']['questions']})",
+                    hybrid / lexical,
+                    1.0,
+                    f"lexical only {lexical:.3f}",
+                    f"hybrid {hybrid:.3f}",
+                    higher_is_better=True,
+                )
+            )
     memory = results.get("memory", {})
     if "synthetic" in memory:
         big, small = memory["synthetic"], memory.get("real")

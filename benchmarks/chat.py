@@ -9,7 +9,11 @@ the packaged Gemma 3 270M Q4_K_M with the shipped LoRA adapter):
    the service's overhead (median of `--rounds` interleaved rounds); time to first token (raw)
    vs time to first verified text (/chat/stream); tokens per second;
 2. p50/p95 latency, throughput and errors (503 busy answers included) for 1, 4 and 16
-   concurrent clients.
+   concurrent clients;
+3. issue #19's two chat targets (in the JSON's `targets`): the share of an answer's time spent
+   before its first verified text, computed per answer (first text ms / whole answer ms, both
+   from the client's request to its last byte) over every answer of the 1-client rounds, p50
+   taken, at most 0.5; and the overhead above, at most 1.05x.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from benchmarks.common import (
     machine,
     percentiles,
     print_table,
+    print_targets,
     sample_catalogue,
     served,
+    target,
     write_results,
 )
 from chat.chat_model import ChatModel, Message, Usage
@@ -97,6 +103,7 @@ def raw_llama(model: ChatModel, prompts: list[list[Any]], max_tokens: list[int])
 async def through_service(url: str, clients: int, per_client: int) -> dict[str, Any]:
     latencies: list[float] = []
     firsts: list[float] = []
+    shares: list[float] = []  # per answer: first text / whole answer
     errors: dict[str, int] = {}
     tokens = 0
     per_question: dict[str, int] = {}
@@ -133,6 +140,7 @@ async def through_service(url: str, clients: int, per_client: int) -> dict[str, 
             end = time.perf_counter()
             latencies.append((end - start) * 1000)
             firsts.append(((first or end) - start) * 1000)
+            shares.append(((first or end) - start) / (end - start))
 
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=url, timeout=300) as http:
@@ -145,6 +153,7 @@ async def through_service(url: str, clients: int, per_client: int) -> dict[str, 
         "errors": errors,
         "latency_ms": percentiles(latencies) if len(latencies) > 1 else None,
         "first_text_ms": percentiles(firsts) if len(firsts) > 1 else None,
+        "first_text_shares": [round(x, 4) for x in shares],
         "answers_per_s": round(len(latencies) / wall, 3),
         "tokens_per_s": round(tokens / wall, 2),
         "mean_ms": round(sum(latencies) / max(1, len(latencies)), 1),
@@ -188,6 +197,24 @@ def main() -> None:
     single, raw, raw_full = rounds[ratios.index(statistics.median_low(ratios))]
     load.insert(0, single)
     overhead = statistics.median(ratios)
+    shares = [x for one, _, _ in rounds for x in one["first_text_shares"]]
+    share = statistics.median(shares)
+    targets = [
+        target(
+            "first verified text / whole answer (p50, 1 client)",
+            share,
+            0.5,
+            f"whole answer p50 {single['latency_ms']['p50'] / 1000:.2f} s",
+            f"first text p50 {single['first_text_ms']['p50'] / 1000:.2f} s ({len(shares)} answers)",
+        ),
+        target(
+            "/chat overhead x raw llama.cpp",
+            overhead,
+            1.05,
+            f"raw llama_cpp, same tokens: mean {raw['mean_ms'] / 1000:.2f} s",
+            f"/chat/stream: mean {single['mean_ms'] / 1000:.2f} s (median of {len(ratios)} rounds)",
+        ),
+    ]
     rows = [
         (name, 1, run["latency_ms"]["p50"], run["latency_ms"]["p95"],
          run["first_token_ms"]["p50"], run["tokens_per_s"], "-",
@@ -217,6 +244,7 @@ def main() -> None:
     shown = ", ".join(f"{r:.3f}" for r in ratios)
     print(f"Service overhead at 1 client: {overhead:.3f}x raw generation (rounds: {shown}).")
     print(f"Grounding verdicts at 1 client: {single['verdicts']}")
+    print_targets(targets, "Issue #19 chat targets")
     payload = {
         "machine": machine() | {"threads": args.threads},
         "model": model.name,
@@ -227,6 +255,8 @@ def main() -> None:
         "service": load,
         "overhead_ratio": round(overhead, 4),
         "overhead_ratio_by_round": [round(r, 4) for r in ratios],
+        "first_text_share_p50": round(share, 4),
+        "targets": targets,
     }
     print(f"Results: {write_results('chat', payload, args.output)}")
 

@@ -365,6 +365,7 @@ def _has_size(f: ProductFacts, base: str, amount: float) -> bool:
 # product's name in context that carries its own full stop ("Enjuague Bucal Sens. [1]",
 # "Choc. Negro"), see `Grounder.sentences`.
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
+_ENDED = re.compile(r"[.!?…][\"'»)\]]*\s*$")  # a sentence's last characters
 
 
 class StreamingCheck:
@@ -383,6 +384,7 @@ class StreamingCheck:
         self.dropped: list[SentenceCheck] = []
         self.cited = False
         self.uncited: list[str] = []  # held sentences never shown: no citation ever came
+        self.cut: str | None = None  # the sentence the token limit stopped half-way, not shown
 
     @property
     def full(self) -> bool:
@@ -400,8 +402,13 @@ class StreamingCheck:
         self._buffer = parts.pop()
         return [s for part in parts for s in self._take(part)]
 
-    def finish(self) -> list[str]:
+    def finish(self, cut: bool = False) -> list[str]:
+        """`cut`: the model was stopped by its token limit, so a tail that has not ended its
+        sentence is half a sentence: never shown; counted as failed only if it already fails."""
         tail, self._buffer = self._buffer, ""
+        half = tail.strip()
+        if cut and half and not _ENDED.search(half) and self._grounder.check(half).ok:
+            self.cut, tail = half, ""
         out = self._take(tail)
         if not self.cited:  # nothing that cites a product: the uncited rest is not shown
             self.uncited, self._pending = self._pending, []

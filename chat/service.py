@@ -203,7 +203,7 @@ class ChatService:
                     yield delta
             if check.full or check.hopeless:
                 break
-        said.parts += check.finish()
+        said.parts += check.finish(cut=usage.completion_tokens >= self._max_tokens)
         said.settle(*settle(query, facts, said, check, now))
 
     async def _remember(self, stored_id: str, turn: ConversationTurn) -> None:

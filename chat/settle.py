@@ -86,6 +86,8 @@ def settle(
 
 def verdict(check: StreamingCheck) -> Grounding:
     issues = [f"«{d.text[:80]}»: {'; '.join(d.problems)}" for d in check.dropped]
+    if check.cut:
+        issues.append(f"«{check.cut[:80]}»: cortada por el límite de tokens, no se muestra")
     if not check.cited:
         issues.append("la respuesta del modelo no cita ningún producto válido")
         return Grounding("replaced", issues)

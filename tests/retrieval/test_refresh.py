@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.domain import Product
 from core.settings import Settings
@@ -28,6 +29,18 @@ class ReadCountingStore(SqliteProductStore):
     async def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         self.read.extend(product_ids)
         return await super().get_products(product_ids)
+
+
+@pytest.fixture
+async def store(
+    settings: Settings, sample_store: SqliteProductStore
+) -> AsyncIterator[ReadCountingStore]:
+    """The sample catalogue's store, counting reads."""
+    counting = ReadCountingStore(settings.sqlite_path)
+    counting.read = []
+    await counting.initialize()
+    yield counting
+    await counting.close()
 
 
 def _files(root: Path) -> tuple[list[str], list[str], list[list[str]], np.ndarray]:
@@ -80,49 +93,37 @@ async def test_a_refresh_gives_the_index_a_full_build_gives(
 
 
 async def test_a_refresh_reads_only_the_products_that_changed(
-    settings: Settings, sample_store: SqliteProductStore
+    settings: Settings, store: ReadCountingStore
 ) -> None:
-    store = ReadCountingStore(settings.sqlite_path)
-    store.read = []
-    await store.initialize()
-    try:
-        await build_index(store, settings, HashEmbedder())
-        assert len(store.read) == await store.count_products()  # the first build reads all
-        store.read.clear()
-        again = await build_index(store, settings, HashEmbedder())
-        assert store.read == [] and again.embedded == 0
+    await build_index(store, settings, HashEmbedder())
+    assert len(store.read) == await store.count_products()  # the first build reads all
+    store.read.clear()
+    again = await build_index(store, settings, HashEmbedder())
+    assert store.read == [] and again.embedded == 0
 
-        cheaper, renamed, new = await _change(store)
-        store.read.clear()
-        refreshed = await build_index(store, settings, HashEmbedder())
+    cheaper, renamed, new = await _change(store)
+    store.read.clear()
+    refreshed = await build_index(store, settings, HashEmbedder())
 
-        assert sorted(store.read) == sorted([cheaper.id, renamed.id, new.id])
-        texts = {p.text for product in (renamed, new) for p in passages_for(product)}
-        assert refreshed.embedded == len(texts)  # the price alone changes no text
-        assert refreshed.manifest.products == await store.count_products()
-    finally:
-        await store.close()
+    assert sorted(store.read) == sorted([cheaper.id, renamed.id, new.id])
+    texts = {p.text for product in (renamed, new) for p in passages_for(product)}
+    assert refreshed.embedded == len(texts)  # the price alone changes no text
+    assert refreshed.manifest.products == await store.count_products()
 
 
 async def test_other_settings_or_an_older_version_reuse_nothing(
-    settings: Settings, sample_store: SqliteProductStore
+    settings: Settings, store: ReadCountingStore
 ) -> None:
-    store = ReadCountingStore(settings.sqlite_path)
-    store.read = []
-    await store.initialize()
-    try:
-        first = await build_index(store, settings, HashEmbedder())
-        store.read.clear()
-        settings.retrieval.chunk_chars = 120  # passages are cut otherwise now
-        rebuilt = await build_index(store, settings, HashEmbedder())
-        assert len(store.read) == await store.count_products()
-        assert rebuilt.manifest.passages > first.manifest.passages
+    first = await build_index(store, settings, HashEmbedder())
+    store.read.clear()
+    settings.retrieval.chunk_chars = 120  # passages are cut otherwise now
+    rebuilt = await build_index(store, settings, HashEmbedder())
+    assert len(store.read) == await store.count_products()
+    assert rebuilt.manifest.passages > first.manifest.passages
 
-        version = current_version(settings.index_path)
-        assert version is not None
-        (settings.index_path / version / "hashes.json").unlink()  # as versions built before
-        store.read.clear()
-        await build_index(store, settings, HashEmbedder())
-        assert len(store.read) == await store.count_products()
-    finally:
-        await store.close()
+    version = current_version(settings.index_path)
+    assert version is not None
+    (settings.index_path / version / "hashes.json").unlink()  # as versions built before
+    store.read.clear()
+    await build_index(store, settings, HashEmbedder())
+    assert len(store.read) == await store.count_products()

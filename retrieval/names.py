@@ -13,6 +13,7 @@ retriever ranks with them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -72,10 +73,14 @@ def as_written(product: Product, text: str) -> bool:
     "mandarinas", not "Mandarina"; "Salmón a rodajas", not "Rodajas de salmón"), when two
     names hold the same stems."""
 
-    def words(value: str) -> list[str]:
-        return [w for w in re.findall(r"[a-z0-9]+", fold(value)) if w not in STOPWORDS]
+    return _written(product.name) == _written(text)
 
-    return words(product.name) == words(text)
+
+@functools.lru_cache(maxsize=1 << 16)
+def _written(value: str) -> tuple[str, ...]:
+    """The folded words of `value` as written (no stems), stopwords out: asked again for the
+    same names at every question, so kept."""
+    return tuple(w for w in re.findall(r"[a-z0-9]+", fold(value)) if w not in STOPWORDS)
 
 
 def extra_words(product: Product, terms: Iterable[str]) -> int:

@@ -120,13 +120,13 @@ class Retriever:
                         check(p, query)) for p in kind]  # fmt: skip
             return result, hits
         everything = count == len(index.products)
-        positions = None if mask is None or everything else np.flatnonzero(mask[index.passage_rows])
+        allowed = None if mask is None or everything else mask[index.passage_rows]  # by passage
         mode = mode or self._settings.mode
         dense: list[tuple[str, int]] = []
         similar: set[str] = set()
         if mode != "lexical":
-            dense, similar = self._dense(index, query, positions)
-        lexical = self._lexical(index, query, positions) if mode != "dense" else []
+            dense, similar = self._dense(index, query, allowed)
+        lexical = self._lexical(index, query, allowed) if mode != "dense" else []
         if mode == "hybrid":
             if lexical:  # words matched: the dense ranking reorders those, adds nothing
                 matched = {pid for pid, _ in lexical}
@@ -170,17 +170,19 @@ class Retriever:
 
     # rankings ------------------------------------------------------------------------------
     def _dense(
-        self, index: LoadedIndex, query: Query, positions: NDArray[np.intp] | None
+        self, index: LoadedIndex, query: Query, allowed: NDArray[np.bool_] | None
     ) -> tuple[list[tuple[str, int]], set[str]]:
         """Products by their best passage, and those clearly similar to the question."""
         import faiss
 
         vector = self._embedder.embed([query.text or query.original])
         k = min(self._settings.candidates * 3, index.manifest.passages)
-        params = selector = None
-        if positions is not None:
-            # Hard filters before ranking: only the allowed passages are searched (exactly).
-            selector = faiss.IDSelectorBatch(np.asarray(positions, dtype=np.int64))
+        params = bitmap = selector = None  # both alive until the search ends
+        if allowed is not None:
+            # Hard filters before ranking: only the allowed passages are searched (exactly). A
+            # bitmap, not a set of ids: 3.1 ms against 5.0 ms at 27k passages, 60 % allowed.
+            bitmap = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
             params = faiss.SearchParameters()
             params.sel = selector
         # One question: OpenMP's fork and join over both cores cost more than they save
@@ -199,12 +201,8 @@ class Retriever:
         return ranking, similar
 
     def _lexical(
-        self, index: LoadedIndex, query: Query, positions: NDArray[np.intp] | None
+        self, index: LoadedIndex, query: Query, allowed: NDArray[np.bool_] | None
     ) -> list[tuple[str, int]]:
-        allowed = None
-        if positions is not None:
-            allowed = np.zeros(len(index.passages), dtype=bool)
-            allowed[np.asarray(positions, dtype=np.int64)] = True
         scores = index.lexical.scores(query.text or query.original, allowed)
         return _by_product(index, top(scores, self._settings.candidates * 3))
 

@@ -177,19 +177,10 @@ class Retriever:
 
         vector = self._embedder.embed([query.text or query.original])
         k = min(self._settings.candidates * 3, index.manifest.passages)
-        params = bitmap = selector = None  # both alive until the search ends
-        if allowed is not None:
-            # Hard filters before ranking: only the allowed passages are searched (exactly). A
-            # bitmap, not a set of ids: 3.1 ms against 5.0 ms at 27k passages, 60 % allowed.
-            bitmap = np.packbits(allowed, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
-            params = faiss.SearchParameters()
-            params.sel = selector
         # One question: OpenMP's fork and join over both cores cost more than they save
         # (2.3 ms vs 4.6 ms for 27k vectors on 2 cores). Per thread: this worker's searches only.
         faiss.omp_set_num_threads(1)
-        distances, ids = index.faiss_index.search(vector, k, params=params)
-        found = [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0]
+        found = _nearest(index.faiss_index, vector, k, allowed)
         # Cosine similarity whatever the metric (vectors are normalised; L2 gives d^2).
         similarity = {i: (1 - d / 2 if self._settings.metric == "l2" else d) for i, d in found}
         ranking = _by_product(index, [i for i, _ in found])
@@ -271,6 +262,41 @@ class Retriever:
                     Hit(product, hit.score, hit.passage, verdict, hit.dense_rank, hit.lexical_rank)
                 )
         return verified
+
+
+WIDEN = 3  # how many times `k` an unfiltered search looks at before a filtered one is run
+
+
+def _nearest(
+    faiss_index: Any, vector: NDArray[np.float32], k: int, allowed: NDArray[np.bool_] | None
+) -> list[tuple[int, float]]:
+    """The `k` nearest allowed passages (all when `allowed` is None), nearest first, exactly.
+
+    A filtered FAISS search checks every passage against the filter and leaves the fast
+    matrix path (3.1 ms against 1.8 ms at 27k passages), so the unfiltered `WIDEN * k` nearest
+    are taken first: when `k` of them are allowed they are the `k` nearest allowed passages
+    (every passage further away is further than all of them). Otherwise, or when too few
+    passages are allowed for that to be likely, only the allowed passages are searched."""
+    import faiss
+
+    if allowed is None:
+        distances, ids = faiss_index.search(vector, k)
+        return [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0]
+    total = len(allowed)
+    share = float(allowed.mean()) if total else 0.0
+    if share * WIDEN >= 1.5:  # about twice k allowed expected among the WIDEN * k nearest
+        wide = min(total, WIDEN * k)
+        distances, ids = faiss_index.search(vector, wide)
+        kept = [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True)
+                if i >= 0 and allowed[i]]  # fmt: skip
+        if len(kept) >= k or wide == total:
+            return kept[:k]
+    bitmap = np.packbits(allowed, bitorder="little")  # a bitmap, not a set of ids (5.0 ms)
+    selector = faiss.IDSelectorBitmap(total, faiss.swig_ptr(bitmap))  # both alive until done
+    params = faiss.SearchParameters()
+    params.sel = selector
+    distances, ids = faiss_index.search(vector, k, params=params)
+    return [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0]
 
 
 def _by_product(index: LoadedIndex, positions: list[int]) -> list[tuple[str, int]]:

@@ -194,9 +194,23 @@ class BrowserFetcher:
         self._context = await self._browser.new_context(
             user_agent=self._settings.user_agent, locale="es-ES"
         )
+        # Only what the scrapers read: no images, fonts, media or icon (Chromium asks for
+        # /favicon.ico on its own, after the page has loaded: outside the host's request cap).
+        await self._context.route("**/*", _only_what_is_read)
 
     async def aclose(self) -> None:
         if self._browser is not None:
             await self._browser.close()
             await self._playwright.stop()
             self._browser = None
+
+
+SKIPPED = frozenset({"image", "media", "font", "stylesheet", "manifest", "other"})
+
+
+async def _only_what_is_read(route: Any) -> None:
+    request = route.request
+    if request.resource_type in SKIPPED or urlsplit(request.url).path == "/favicon.ico":
+        await route.abort()
+    else:
+        await route.continue_()

@@ -58,3 +58,5 @@ async def test_the_browser_and_plain_http_share_a_sites_cap(
     }
     assert min(started["carrefour"]) < max(started["dia"])  # the two fetchers overlapped
     assert shop.state.max_in_flight == 2  # one site, one cap, whichever fetcher asks
+    # nothing asked for outside that cap: Chromium's own /favicon.ico request made it 3
+    assert {path for _, path in shop.state.log if path.count("/") == 1} == {"/robots.txt"}

@@ -101,13 +101,13 @@ async def build_index(
 def _unchanged(root: Path, fields: dict[str, Any], hashes: dict[str, str]) -> dict[str, Piece]:
     """What the version in service holds of the products whose content hash is unchanged."""
     version = current_version(root)
-    previous = reusable(root / version, fields) if version else None
-    if not version or previous is None:
+    pairs = reusable(root / version, fields) if version else None
+    if not version or pairs is None:
         return {}
-    same = {pid for pid, digest in hashes.items() if digest and previous.get(pid) == digest}
+    same = {pid for pid, digest in pairs if digest and hashes.get(pid) == digest}
     if not same:
         return {}
-    return old_pieces(root / version, same, read_vectors(root, version))
+    return old_pieces(root / version, pairs, same, read_vectors(root, version))
 
 
 async def _read(store: CatalogueReader, ids: list[str]) -> list[Product]:

@@ -85,22 +85,25 @@ def new_pieces(
     return pieces
 
 
-def reusable(folder: Path, fields: Mapping[str, Any]) -> dict[str, str] | None:
-    """The content hashes of the version in `folder` when its passages and vectors are what a
-    build with `fields` would make (same embedder, metric, dimension and settings); None when
-    it cannot be reused (another model or settings, or written before hashes were kept)."""
+def reusable(folder: Path, fields: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """The (product id, content hash) pairs of the version in `folder`, in its snapshot's
+    order, when its passages and vectors are what a build with `fields` would make (same
+    embedder, metric and settings); None when it cannot be reused (another model or settings,
+    or written before hashes were kept)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         pairs = json.loads((folder / HASHES).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     same = all(manifest.get(key) == fields[key] for key in ("embedder", "metric", "settings"))
-    return {pid: digest for pid, digest in pairs} if same else None
+    return [(pid, digest) for pid, digest in pairs] if same else None
 
 
-def old_pieces(folder: Path, wanted: set[str], stored: Vectors) -> dict[str, Piece]:
-    """The pieces of the products in `wanted` as the version in `folder` holds them (`stored`:
-    its vectors)."""
+def old_pieces(
+    folder: Path, pairs: list[tuple[str, str]], wanted: set[str], stored: Vectors
+) -> dict[str, Piece]:
+    """The pieces of the products in `wanted` as the version in `folder` holds them (`pairs`:
+    its `reusable` hashes, `stored`: its vectors)."""
     rows: dict[str, list[int]] = {}
     lines: dict[str, list[str]] = {}
     with open(folder / "passages.jsonl", encoding="utf-8") as handle:
@@ -109,7 +112,6 @@ def old_pieces(folder: Path, wanted: set[str], stored: Vectors) -> dict[str, Pie
             if pid in wanted:
                 rows.setdefault(pid, []).append(row)
                 lines.setdefault(pid, []).append(line.rstrip("\n"))
-    pairs = json.loads((folder / HASHES).read_text(encoding="utf-8"))
     pieces: dict[str, Piece] = {}
     with open(folder / "products.jsonl", encoding="utf-8") as handle:
         for (pid, _), line in zip(pairs, handle, strict=True):

@@ -106,14 +106,12 @@ def write_version(
     return manifest
 
 
-def stored_vectors(faiss_index: Any) -> NDArray[np.float32]:
-    """Every vector of a version's index, row i = passage i."""
-    flat = _faiss().downcast_index(faiss_index.index)  # the IndexIDMap's flat index
-    return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
-
-
 def read_vectors(root: Path, version: str) -> NDArray[np.float32]:
-    return stored_vectors(_faiss().read_index(str(root / version / "vectors.faiss")))
+    """Every vector of a version's index, row i = passage i."""
+    faiss = _faiss()
+    index = faiss.read_index(str(root / version / "vectors.faiss"))  # owns the flat index below
+    flat = faiss.downcast_index(index.index)
+    return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
 
 
 def _prune(root: Path, keep: int) -> None:

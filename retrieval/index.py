@@ -163,6 +163,17 @@ class LoadedIndex:
         return np.fromiter((row[p.product_id] for p in self.passages), np.int64, len(self.passages))
 
     @functools.cached_property
+    def vectors(self) -> NDArray[np.float32]:
+        """Every passage's vector, row i = passage i: a view of FAISS's own storage, not a
+        copy (300 MB at 100k products), valid while `faiss_index` is."""
+        faiss = _faiss()
+        flat = faiss.downcast_index(self.faiss_index.index)
+        if not flat.ntotal:
+            return np.zeros((0, flat.d), dtype=np.float32)
+        view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d)
+        return np.asarray(view, dtype=np.float32).reshape(flat.ntotal, flat.d)
+
+    @functools.cached_property
     def name_words(self) -> frozenset[str]:
         """Every search term of the catalogue's product names and brands: a word the answer
         says of a product that is another product's word ("Tiras" for "Tortillas wraps")."""

@@ -123,15 +123,14 @@ class Retriever:
         allowed = None if mask is None or everything else mask[index.passage_rows]  # by passage
         mode = mode or self._settings.mode
         dense: list[tuple[str, int]] = []
-        similar: set[str] = set()
-        if mode != "lexical":
-            dense, similar = self._dense(index, query, allowed)
         lexical = self._lexical(index, query, allowed) if mode != "dense" else []
-        if mode == "hybrid":
-            if lexical:  # words matched: the dense ranking reorders those, adds nothing
-                matched = {pid for pid, _ in lexical}
-                dense = [d for d in dense if d[0] in matched]
-            else:  # no word matched (synonyms, typos): trust only clearly similar passages
+        if mode == "hybrid" and lexical:
+            # Words matched: the dense ranking only reorders those products, so only their
+            # passages are compared with the question (no search of the whole index).
+            dense = self._dense_among(index, query, lexical)
+        elif mode != "lexical":
+            dense, similar = self._dense(index, query, allowed)
+            if mode == "hybrid":  # no word matched (synonyms, typos): clearly similar only
                 dense = [d for d in dense if d[0] in similar]
         ranked = self._fuse(index, dense, lexical)
         ordered = self._order(index, query, ranked, limit)
@@ -190,6 +189,21 @@ class Retriever:
             if similarity[position] >= self._settings.min_similarity
         }
         return ranking, similar
+
+    def _dense_among(
+        self, index: LoadedIndex, query: Query, products: list[tuple[str, int]]
+    ) -> list[tuple[str, int]]:
+        """`products` ranked by their passage most similar to the question: the whole-index
+        ranking of `_dense` kept to these products (nearest first, ties by position, as FAISS
+        orders them), from one small matrix product instead of a search of every passage."""
+        positions = np.fromiter(
+            (position for pid, _ in products for position in index.passages_of[pid]), np.int64
+        )
+        vector = self._embedder.embed([query.text or query.original])[0]
+        # Vectors are normalised: the nearest by L2 are the most similar by inner product.
+        similarity = index.vectors[positions] @ vector
+        order = np.lexsort((positions, -similarity))
+        return _by_product(index, positions[order].tolist())
 
     def _lexical(
         self, index: LoadedIndex, query: Query, allowed: NDArray[np.bool_] | None

@@ -107,9 +107,16 @@ async def _store(folder: Path, files: list[tuple[Path, str]]) -> SqliteProductSt
 
 
 def _questions_from(products: list[Product], count: int) -> list[tuple[str, set[str]]]:
+    """A product's first four words as the question; right: any product whose name starts
+    with those words ("pintalabios fluido mate superstay" names seven shades alike, and
+    counting one of them as the only right answer measured luck among ties)."""
     rng = random.Random(11)
     chosen = rng.sample(products, min(count, len(products)))
-    return [(fold(" ".join(p.name.split()[:4])), {p.id}) for p in chosen]
+    starting: dict[tuple[str, ...], set[str]] = {}
+    for p in products:
+        starting.setdefault(tuple(fold(p.name).split()[:4]), set()).add(p.id)
+    return [(" ".join(words), starting[words])
+            for words in (tuple(fold(p.name).split()[:4]) for p in chosen)]  # fmt: skip
 
 
 def _exact_names(products: list[Product], count: int) -> list[tuple[str, set[str]]]:

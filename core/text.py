@@ -43,6 +43,22 @@ _WORD = re.compile(r"[0-9a-z]+")
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'Plátano' -> 'platano'. Decomposed before lower-casing:
     styled letters ('𝐋𝐞𝐜𝐡𝐞', 'ℌ') decompose to capitals."""
+    if text.isascii():  # nothing to decompose or strip
+        return text.lower()
+    if len(text) <= _NAME_LENGTH:  # a product's name: the filters fold the same ones again
+        return _fold_name(text)
+    return _fold(text)
+
+
+_NAME_LENGTH = 160
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _fold_name(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text).lower()
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

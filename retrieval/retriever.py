@@ -257,7 +257,7 @@ class Retriever:
 
             ranked = sorted(ranked, key=tier)
         if query.exclude or query.lactose_free:  # certain answers before flagged ones
-            ranked = sorted(ranked, key=lambda r: bool(check(index.products[r[0]], query).flags))
+            ranked = _certain_first(index, query, ranked, limit)
         return ranked[:limit]
 
     async def _verify(self, hits: list[Hit], query: Query) -> list[Hit]:
@@ -311,6 +311,21 @@ def _nearest(
     params.sel = selector
     distances, ids = faiss_index.search(vector, k, params=params)
     return [(int(i), float(d)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0]
+
+
+def _certain_first(
+    index: LoadedIndex, query: Query, ranked: list[tuple[str, float, int]], limit: int
+) -> list[tuple[str, float, int]]:
+    """`ranked` with the products the filters hold for certainly (no flag) first, each part in
+    its order; the first `limit` are known once `limit` certain ones are (checking every
+    candidate's allergens cost a filtered question a quarter of its time)."""
+    certain: list[tuple[str, float, int]] = []
+    flagged: list[tuple[str, float, int]] = []
+    for position, item in enumerate(ranked):
+        (flagged if check(index.products[item[0]], query).flags else certain).append(item)
+        if len(certain) == limit:
+            return certain + flagged + ranked[position + 1 :]
+    return certain + flagged
 
 
 def _by_product(index: LoadedIndex, positions: list[int]) -> list[tuple[str, int]]:

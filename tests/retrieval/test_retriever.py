@@ -115,6 +115,25 @@ async def test_zero_filter_violations(
     assert answered >= len(CONSTRAINED) - 2
 
 
+async def test_products_certainly_free_of_an_allergen_come_before_flagged_ones(
+    sample_store: SqliteProductStore, settings: Settings
+) -> None:
+    """"Sin gluten": products whose labels say so first, then those with no label data
+    (flagged); asking for fewer products gives the first of the longer answer, so a certain
+    product is never pushed out by a flagged one."""
+    retriever = await _retriever(sample_store, settings, HashEmbedder())
+    mixed = 0
+    for question in [q for q in CONSTRAINED if understand(q).exclude]:
+        many = (await retriever.search(question, limit=10)).hits
+        certain = [not h.verdict.flags for h in many]
+        assert certain == sorted(certain, reverse=True), question
+        mixed += any(certain) and not all(certain)
+        for limit in (1, 2, 3, 5):
+            few = (await retriever.search(question, limit=limit)).hits
+            assert [h.product.id for h in few] == [h.product.id for h in many[:limit]], question
+    assert mixed >= 2  # both kinds were there to order
+
+
 async def test_a_price_changed_since_the_rebuild_is_checked_against_the_store(
     sample_store: SqliteProductStore, settings: Settings
 ) -> None:

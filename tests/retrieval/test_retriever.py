@@ -118,7 +118,7 @@ async def test_zero_filter_violations(
 async def test_products_certainly_free_of_an_allergen_come_before_flagged_ones(
     sample_store: SqliteProductStore, settings: Settings
 ) -> None:
-    """ "Sin gluten": products whose labels say so first, then those with no label data
+    """Asked "sin gluten": products whose labels say so first, then those with no label data
     (flagged); asking for fewer products gives the first of the longer answer, so a certain
     product is never pushed out by a flagged one."""
     retriever = await _retriever(sample_store, settings, HashEmbedder())

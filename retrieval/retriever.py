@@ -194,8 +194,9 @@ class Retriever:
         self, index: LoadedIndex, query: Query, products: list[tuple[str, int]]
     ) -> list[tuple[str, int]]:
         """`products` ranked by their passage most similar to the question: the whole-index
-        ranking of `_dense` kept to these products (nearest first, ties by position, as FAISS
-        orders them), from one small matrix product instead of a search of every passage."""
+        ranking of `_dense` kept to these products (nearest first; equal similarities, a
+        product sold by several chains, by passage position, where FAISS may order them
+        otherwise), from one small matrix product instead of a search of every passage."""
         positions = np.fromiter(
             (position for pid, _ in products for position in index.passages_of[pid]), np.int64
         )

@@ -10,7 +10,8 @@ variant, each variant in its own process (peak RSS is a per-process high-water m
 - `plain peft`: transformers + peft the textbook way, `model(input_ids, labels=...)` computing
   the 262k-word LM head at every position, in fp32 and in bf16;
 - `trainer`: our `LoraTrainer`, fp32 and bf16, with and without answer-only logits (the LM head
-  applied only where the answer is).
+  applied only where the answer is), and adapting only the last 9 of the 18 layers (the
+  backward pass stops below them).
 
 One warm-up step is not counted. Speed-ups are against `plain peft fp32` in the same run, so a
 busy machine moves every row alike. `CPU use` is process CPU time over wall time during the
@@ -55,13 +56,25 @@ from benchmarks.common import (
 from core.settings import Settings
 from finetune.config import TrainConfig, load_config
 
+LAST_LAYERS = 9  # half of Gemma 3 270M's 18 layers (`last_layers` in the default config)
+_LAST = {"answer_only": "true", "last_layers": str(LAST_LAYERS)}
 VARIANTS: dict[str, dict[str, str]] = {
     "plain peft fp32": {"loop": "plain", "dtype": "float32"},
     "plain peft bf16": {"loop": "plain", "dtype": "bfloat16"},
     "trainer fp32, full logits": {"loop": "ours", "dtype": "float32", "answer_only": "false"},
     "trainer fp32, answer-only": {"loop": "ours", "dtype": "float32", "answer_only": "true"},
+    f"trainer fp32, answer-only, last {LAST_LAYERS} layers": {
+        "loop": "ours",
+        "dtype": "float32",
+        **_LAST,
+    },
     "trainer bf16, full logits": {"loop": "ours", "dtype": "bfloat16", "answer_only": "false"},
     "trainer bf16, answer-only": {"loop": "ours", "dtype": "bfloat16", "answer_only": "true"},
+    f"trainer bf16, answer-only, last {LAST_LAYERS} layers": {
+        "loop": "ours",
+        "dtype": "bfloat16",
+        **_LAST,
+    },
 }
 BASELINE = "plain peft fp32"
 
@@ -71,6 +84,7 @@ def _config(variant: dict[str, str], steps: int, threads: int) -> TrainConfig:
         overrides=[
             f"dtype={variant['dtype']}",
             f"answer_only_logits={variant.get('answer_only', 'false')}",
+            f"last_layers={variant.get('last_layers', 'null')}",  # null: LoRA on every layer
             f"max_steps={steps + 1}",
             f"threads={threads}",
             "eval_examples=1",  # no validation set is given: nothing is evaluated
@@ -238,7 +252,12 @@ def nightly(
         / 60
         for r in results
     }
-    chosen = f"trainer {'bf16' if auto == 'bfloat16' else 'fp32'}, answer-only"
+    last = load_config().last_layers  # what `supersmart train` adapts by default
+    if last not in (None, LAST_LAYERS):
+        sys.exit(f"The default config adapts the last {last} layers; set LAST_LAYERS to match.")
+    chosen = f"trainer {'bf16' if auto == 'bfloat16' else 'fp32'}, answer-only" + (
+        f", last {last} layers" if last else ""
+    )
     return {
         "examples": NIGHTLY_EXAMPLES,
         "padding_share": {

@@ -35,7 +35,7 @@ class ChatModel(Protocol):
         """What is answering (model file, adapter), as shown by /health."""
 
     @property
-    def prompt_format(self) -> Literal["products", "draft"]:
+    def prompt_format(self) -> Literal["products", "draft", "brief"]:
         """Which prompt it was trained to read (`chat/prompt.py`): numbered products, or the
         answer composed from the data to phrase."""
 

@@ -4,6 +4,9 @@
   decides what to say from the products.
 - `draft`: the question and the answer composed from the data (`chat/compose.py`); the data has
   decided which products, figures and direction, and the model only phrases a short reply.
+- `brief`: `draft` without the rules. An adapter trained on the task has learned what they say
+  (its gold replies follow them, and the service checks every reply anyway); they were 18 % of
+  every training example's tokens, and are as much of every answer's prompt to read.
 
 These are also the formats the fine-tune layer trains on (`finetune/` builds its examples with
 these functions), so a change here is a change to the adapter's input: retrain after it. An
@@ -39,8 +42,8 @@ DRAFT_RULES = (
     "los precios y las fechas tal como están. Si los datos no lo tienen, di «No encuentro». "
     "No añadas nada que no esté en los datos."
 )
-PromptFormat = Literal["products", "draft"]
-PROMPT_FORMATS: tuple[PromptFormat, ...] = ("products", "draft")
+PromptFormat = Literal["products", "draft", "brief"]
+PROMPT_FORMATS: tuple[PromptFormat, ...] = ("products", "draft", "brief")
 CONTEXT_HEADER = "Productos:"
 DRAFT_HEADER = "Datos:"
 QUESTION_HEADER = "Pregunta:"
@@ -71,12 +74,18 @@ def build_messages(
     ]
 
 
-def build_draft_messages(question: str, draft: str) -> list[Message]:
-    """The `draft` format: the question and what the data says; the model phrases the reply."""
-    return [
-        Message("system", DRAFT_RULES),
-        Message("user", f"{QUESTION_HEADER} {question.strip()}\n{DRAFT_HEADER} {draft.strip()}"),
-    ]
+def reads_draft(prompt: PromptFormat) -> bool:
+    """Whether a model on this format phrases the composed answer (`draft`, `brief`)."""
+    return prompt != "products"
+
+
+def build_draft_messages(
+    question: str, draft: str, prompt: PromptFormat = "draft"
+) -> list[Message]:
+    """The `draft` format: the rules, the question and what the data says; the model phrases
+    the reply. `brief`: the same without the rules."""
+    asked = Message("user", f"{QUESTION_HEADER} {question.strip()}\n{DRAFT_HEADER} {draft.strip()}")
+    return [Message("system", DRAFT_RULES), asked] if prompt == "draft" else [asked]
 
 
 def adapter_prompt_format(adapter: Path | None) -> PromptFormat:
@@ -102,6 +111,7 @@ def _without_config(config: Path) -> None:
     and a `draft` adapter asked that way answers badly (every reply replaced by the data's)."""
     log.warning(
         "No %s: the adapter beside it is read as a `products` adapter. If it was trained on "
-        "the `draft` prompt (every adapter since issue #16), copy its config.yaml with its GGUF.",
+        "the `draft` or `brief` prompt (every adapter since issue #16), copy its config.yaml "
+        "with its GGUF.",
         config,
     )

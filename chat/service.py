@@ -24,7 +24,7 @@ from chat.chat_model import Message, Usage
 from chat.facts import ProductFacts, cited
 from chat.gate import ModelGate
 from chat.grounding import Grounder, StreamingCheck
-from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages
+from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages, reads_draft
 from chat.settle import Said, settle
 from core.domain import Clock, ConversationTurn, utcnow
 from core.errors import InputError
@@ -187,9 +187,10 @@ class ChatService:
         asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
         now = self._clock()
         messages, rules = prepared.messages, RULES
-        if gate.model.prompt_format == "draft":  # the data decides, the model phrases
-            rules = DRAFT_RULES
-            messages = build_draft_messages(question, compose.compose(query, facts, now))
+        prompt = gate.model.prompt_format
+        if reads_draft(prompt):  # the data decides, the model phrases
+            rules = DRAFT_RULES  # what the reply may say, whether or not the prompt shows them
+            messages = build_draft_messages(question, compose.compose(query, facts, now), prompt)
         days = compose.period_days(query, now)
         grounder = Grounder(facts, rules, asked, days, catalogue=self._retriever.index().name_words)
         check = StreamingCheck(grounder)

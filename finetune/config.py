@@ -25,6 +25,8 @@ class TrainConfig(BaseModel):
     alpha: int = Field(16, gt=0)
     dropout: float = Field(0.0, ge=0, lt=1)
     targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
+    # adapt only the last N transformer layers (None: all): the backward pass stops below them
+    last_layers: int | None = Field(None, ge=1)
     lr: float = Field(2e-4, gt=0)
     warmup_steps: int = Field(20, ge=0)
     epochs: float = Field(1.0, gt=0)
@@ -36,11 +38,12 @@ class TrainConfig(BaseModel):
     answer_only_logits: bool = True
     threads: int = Field(2, ge=1)
     seed: int = 0
-    eval_every: int = Field(50, ge=1)
+    eval_every: int = Field(100, ge=1)
     eval_examples: int = Field(48, ge=1)
     checkpoint_every: int = Field(25, ge=1)
-    # what the adapter reads (`chat/prompt.py`): the composed answer to phrase, or numbered products
-    prompt: Literal["draft", "products"] = "draft"
+    # what the adapter reads (`chat/prompt.py`): the composed answer to phrase (`brief`: without
+    # the rules; `draft`: with them), or numbered products
+    prompt: Literal["brief", "draft", "products"] = "brief"
 
     def digest(self) -> str:
         blob = json.dumps(self.model_dump(), sort_keys=True)

@@ -32,6 +32,7 @@ from chat.prompt import (
     PromptFormat,
     build_draft_messages,
     build_messages,
+    reads_draft,
 )
 from chat.service import ChatService
 from core.allergens import ALLERGEN_NAMES_ES, Allergen
@@ -133,6 +134,10 @@ class Example:
         """The messages a model reading `prompt` gets for this question."""
         if prompt == "products" and self.products_prompt is not None:
             return self.products_prompt
+        asked = self.messages[-2].content
+        if reads_draft(prompt) and f"\n{DRAFT_HEADER} " in asked:  # with or without the rules
+            draft = asked.split(f"\n{DRAFT_HEADER} ", 1)[1]
+            return build_draft_messages(self.question, draft, prompt)
         return self.messages[:-1]
 
     @property
@@ -186,7 +191,7 @@ class DatasetBuilder:
         examples: list[Example] = []
         ordered = sorted(products, key=lambda p: p.id)
         self._rng.shuffle(ordered)
-        pool = DRAFT_FAMILIES if self._prompt == "draft" else FAMILIES[:9]
+        pool = DRAFT_FAMILIES if reads_draft(self._prompt) else FAMILIES[:9]
         for product in ordered:
             families = self._rng.sample(pool, k=min(self._per_product, len(pool)))
             for family in families:
@@ -197,7 +202,8 @@ class DatasetBuilder:
         return self._counted(examples)
 
     async def build_questions(self, questions: Sequence[Asked]) -> list[Example]:
-        """Examples for questions asked elsewhere, in the `draft` format."""
+        """Examples for questions asked elsewhere, in the builder's `draft` or `brief` format
+        (`draft` when it builds `products` examples)."""
         examples = []
         for asked in questions:
             prepared = await self._service.prepare(asked.text)
@@ -232,7 +238,10 @@ class DatasetBuilder:
             self.report.skipped[f"{family}: gold reply fails the service's checks"] += 1
             return None
         draft = compose.compose(query, facts, now)
-        messages = [*build_draft_messages(question, draft), Message("assistant", reply)]
+        prompt = build_draft_messages(
+            question, draft, self._prompt if reads_draft(self._prompt) else "draft"
+        )
+        messages = [*prompt, Message("assistant", reply)]
         cited = _cited(reply, prepared)
         product = cited[0].product.id if cited else None
         return Example(messages, family, split, product, facts, prepared.messages)
@@ -244,7 +253,7 @@ class DatasetBuilder:
             self.report.skipped[f"{family}: no data"] += 1
             return None
         prepared = await self._service.prepare(question)
-        if self._prompt == "draft":
+        if reads_draft(self._prompt):
             return self._draft(
                 question, prepared, family, split_of(product.id, self._validation_share)
             )
@@ -317,7 +326,7 @@ class DatasetBuilder:
                 continue
             question = self._rng.choice(_QUESTIONS["absent"]).format(thing=thing)
             split = split_of(thing, self._validation_share)
-            if self._prompt == "draft":
+            if reads_draft(self._prompt):
                 drafted = self._draft(
                     question, await self._service.prepare(question), "absent", split
                 )
@@ -329,7 +338,7 @@ class DatasetBuilder:
         for i in range(count):
             question = OFF_TOPIC[i % len(OFF_TOPIC)]
             split = split_of(question, self._validation_share)
-            if self._prompt == "draft":
+            if reads_draft(self._prompt):
                 prepared = await self._service.prepare(question)
                 drafted = self._draft(question, prepared, "off_topic", split)
                 examples += [drafted] if drafted else []

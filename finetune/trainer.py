@@ -67,21 +67,37 @@ class TrainResult:
         return sum(tail) / len(tail)
 
 
-def attach_lora(model: Any, cfg: TrainConfig) -> Any:
-    """The LoRA wrapper, with the model in train mode before any forward pass (4-bit trap)."""
+def attach_lora(model: Any, cfg: TrainConfig, input_grads: bool = True) -> Any:
+    """The LoRA wrapper, with the model in train mode before any forward pass (4-bit trap).
+
+    `input_grads`: make the embeddings' output require grad (the 4-bit path's recipe). It costs
+    a backward pass through every layer below the lowest adapted one, so a run that adapts only
+    the last layers (`last_layers`) without 4-bit weights goes without it."""
     from peft import LoraConfig, get_peft_model
 
     model.train()
-    model.enable_input_require_grads()
+    if input_grads:
+        model.enable_input_require_grads()
     model.config.use_cache = False
+    layers = None
+    if cfg.last_layers is not None:
+        count = _layer_count(model)
+        layers = list(range(max(0, count - cfg.last_layers), count))
     lora = LoraConfig(
         r=cfg.rank,
         lora_alpha=cfg.alpha,
         lora_dropout=cfg.dropout,
         target_modules=list(cfg.targets),
+        layers_to_transform=layers,
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
+
+
+def _layer_count(model: Any) -> int:
+    config = model.config
+    text = getattr(config, "text_config", None) or config
+    return int(text.num_hidden_layers)
 
 
 def check_gradients(params: Sequence[Any]) -> None:
@@ -165,9 +181,10 @@ class LoraTrainer:
         choice, capability = resolve_dtype(cfg.dtype, cfg.threads)
         model, tokenizer = load_base(self.checkpoint, choice.dtype, quantization)
         model.to(device) if quantization == "none" else None
-        model = attach_lora(model, cfg)
+        model = attach_lora(model, cfg, input_grads=quantization == "nf4" or not cfg.last_layers)
         encoded, dropped = self._encode(tokenizer, train)
         held_out, _ = self._encode(tokenizer, validation[: cfg.eval_examples])
+        held_out.sort(key=lambda e: len(e[0]))  # batches of like length: little padding
         if not encoded:
             raise TrainingError(
                 f"No training example fits max_length={cfg.max_length} tokens: raise it "

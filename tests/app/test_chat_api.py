@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from chat.compose import ALLERGEN_DISCLAIMER, REFUSAL
+from chat.prompt import PromptFormat
 from ingestion.sample import SAMPLE_CATALOGUE
 from tests.app.conftest import LiveServer, chat_settings
 from tests.fakes.chat_model import ScriptedChatModel
@@ -324,16 +325,20 @@ async def test_a_quantity_is_totalled_from_the_data_after_the_models_sentence(
     assert body["grounding"]["verdict"] == "verified"
 
 
+@pytest.mark.parametrize(("prompt_format", "rules"), [("draft", True), ("brief", False)])
 async def test_a_model_that_phrases_the_draft_reads_the_data_and_is_checked_the_same(
-    data_dir: Path,
+    data_dir: Path, prompt_format: PromptFormat, rules: bool
 ) -> None:
     """An adapter trained on the `draft` prompt gets the question and the answer composed from
-    the data (no product table); its short reply is shown only when it agrees with the data."""
-    model = ScriptedChatModel("No lo sé.", prompt_format="draft")
+    the data (no product table), after the rules (`brief`: without them); its short reply is
+    shown only when it agrees with the data."""
+    model = ScriptedChatModel("No lo sé.", prompt_format=prompt_format)
     with LiveServer(chat_settings(data_dir), model) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             body = await ask(client, AOVE)
             assert body["grounding"]["verdict"] == "replaced"  # said nothing the data says
+            roles = [m.role for m in model.prompts[-1]]
+            assert roles == (["system", "user"] if rules else ["user"])
             prompt = model.prompts[-1][-1].content
             assert prompt.startswith(f"Pregunta: {AOVE}\nDatos: El más barato por litro es ")
             assert " | " not in prompt  # the products table is not what it reads

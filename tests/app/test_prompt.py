@@ -14,6 +14,7 @@ from chat.prompt import DRAFT_RULES, adapter_prompt_format, build_draft_messages
     ("config", "expected"),
     [
         ("rank: 8\nprompt: draft\n", "draft"),
+        ("rank: 8\nprompt: brief\n", "brief"),
         ("rank: 8\nprompt: products\n", "products"),
         ("rank: 8\n", "products"),  # trained before formats existed
         ("prompt: poem\n", "products"),  # unknown: the format every model can read
@@ -50,3 +51,10 @@ def test_the_draft_prompt_is_the_question_and_the_data() -> None:
     system, user = build_draft_messages("  ¿Cuánto cuesta la leche? ", "Tengo Leche [1] ...")
     assert (system.role, system.content) == ("system", DRAFT_RULES)
     assert user.content == "Pregunta: ¿Cuánto cuesta la leche?\nDatos: Tengo Leche [1] ..."
+
+
+def test_the_brief_prompt_is_the_draft_prompt_without_the_rules() -> None:
+    draft = build_draft_messages("¿Cuánto cuesta la leche?", "Tengo Leche [1] ...", "draft")
+    assert build_draft_messages("¿Cuánto cuesta la leche?", "Tengo Leche [1] ...", "brief") == [
+        draft[-1]
+    ]

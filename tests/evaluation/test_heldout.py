@@ -10,7 +10,7 @@ import pytest
 
 from chat.chat_model import Message
 from chat.facts import ProductFacts
-from chat.prompt import PromptFormat
+from chat.prompt import PromptFormat, build_draft_messages
 from core.settings import Settings
 from evaluation.heldout import EvalReport, Scored, judge_answer, markdown
 from finetune.dataset import Example
@@ -81,23 +81,26 @@ def test_each_model_is_scored_on_the_prompt_it_was_trained_to_read() -> None:
     from evaluation.heldout import evaluate
     from tests.fakes.chat_model import ScriptedChatModel
 
-    draft = [Message("system", "reglas"),
-             Message("user", "Pregunta: ¿Cuánto cuesta el aceite?\nDatos: Tengo aceite [1]..."),
-             Message("assistant", "El aceite [1] cuesta 8,95 €.")]  # fmt: skip
+    question, data = "¿Cuánto cuesta el aceite?", "Tengo aceite [1]..."
+    brief = build_draft_messages(question, data, "brief")
+    draft = build_draft_messages(question, data, "draft")
     products = [
         Message("system", "reglas"),
         Message("user", "Productos:\n[1] ...\n\nPregunta: ¿Cuánto cuesta el aceite?"),
     ]
-    example = Example(draft, "price", "validation", OIL.id, FACTS, products)
+    reply = Message("assistant", "El aceite [1] cuesta 8,95 €.")
     cases: list[tuple[PromptFormat, list[Message]]] = [
-        ("draft", draft[:-1]),
+        ("brief", brief),
+        ("draft", draft),  # the rules back for an adapter trained with them
         ("products", products),
     ]
-    for prompt, expected in cases:
-        model = ScriptedChatModel("El aceite [1] cuesta 8,95 €.", prompt_format=prompt)
-        report = evaluate(model, [example])
-        assert model.prompts == [expected]
-        assert report.scored[0].right and report.scored[0].question == "¿Cuánto cuesta el aceite?"
+    for built in (brief, draft):  # whichever format the held-out set was built in
+        example = Example([*built, reply], "price", "validation", OIL.id, FACTS, products)
+        for prompt, expected in cases:
+            model = ScriptedChatModel(reply.content, prompt_format=prompt)
+            report = evaluate(model, [example])
+            assert model.prompts == [expected], prompt
+            assert report.scored[0].right and report.scored[0].question == question
 
 
 def test_the_gate_passes_a_candidate_only_when_at_least_as_accurate(settings: Settings) -> None:

@@ -8,8 +8,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from chat.compose import compose, disagreement
-from chat.prompt import DRAFT_RULES
+from chat.prompt import DRAFT_RULES, PromptFormat
 from chat.runtime import open_runtime
 from core.domain import utcnow
 from finetune.dataset import (
@@ -99,15 +101,17 @@ def _asked(example: Example) -> str:
     return str(answer.split(" en los ")[0].rstrip("."))
 
 
+@pytest.mark.parametrize("prompt", ["draft", "brief"])
 async def test_draft_examples_are_short_replies_the_service_accepts_to_the_prompt_it_sends(
-    data_dir: Path,
+    data_dir: Path, prompt: PromptFormat
 ) -> None:
-    """`prompt: draft`: the model reads the question and the composed answer, exactly as the
-    service sends them, and learns a reply that names the product the data decided."""
-    model = ScriptedChatModel(prompt_format="draft")
+    """`prompt: draft` (and `brief`, the same without the rules): the model reads the question
+    and the composed answer, exactly as the service sends them, and learns a reply that names
+    the product the data decided."""
+    model = ScriptedChatModel(prompt_format=prompt)
     runtime = await open_runtime(chat_settings(data_dir), model=model)
     try:
-        builder = DatasetBuilder(runtime.service, seed=0, prompt="draft")
+        builder = DatasetBuilder(runtime.service, seed=0, prompt=prompt)
         examples = await builder.build(await all_products(runtime.store))
         sampled = examples[:: max(1, len(examples) // 120)]
         prepared = []
@@ -118,6 +122,7 @@ async def test_draft_examples_are_short_replies_the_service_accepts_to_the_promp
     finally:
         await runtime.close()
     assert [m.content for m in model.prompts[0]] == [m.content for m in sampled[-1].messages[:-1]]
+    assert (model.prompts[0][0].content == DRAFT_RULES) == (prompt == "draft")
     families = Counter(e.family for e in examples)
     assert {"price", "compare", "history", "allergens", "absent", "size", "under"} <= set(families)
     assert "ingredients" not in families  # the composed answer does not hold them

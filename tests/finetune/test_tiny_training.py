@@ -47,6 +47,22 @@ def test_the_trainer_learns_a_tiny_model_on_the_cpu(tmp_path: Path) -> None:
     assert (result.adapter_dir / "adapter_model.safetensors").exists()
 
 
+def test_adapting_only_the_last_layers_learns_and_exports_those_layers_alone(
+    tmp_path: Path,
+) -> None:
+    """`last_layers`: the adapter holds the top layers only (the backward pass stops there),
+    still learns, and its GGUF names those layers' tensors alone."""
+    import gguf
+
+    from finetune.export import export_gguf_lora
+
+    result, losses, _ = _train(tmp_path, quantization="none", dtype="float32", last_layers=1)
+    assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
+    exported = export_gguf_lora(result.adapter_dir, tmp_path / "adapter.gguf")
+    names = [t.name for t in gguf.GGUFReader(str(exported)).tensors]
+    assert names and all(n.startswith("blk.1.") for n in names), names  # the tiny model has 2
+
+
 def test_a_run_whose_lora_weights_get_no_gradient_stops_at_the_first_step(
     tmp_path: Path,
 ) -> None:

@@ -6,7 +6,7 @@
   decided which products, figures and direction, and the model only phrases a short reply.
 - `brief`: `draft` without the rules. An adapter trained on the task has learned what they say
   (its gold replies follow them, and the service checks every reply anyway); they were 18 % of
-  every training example's tokens, and are as much of every answer's prompt to read.
+  every training example's tokens.
 
 These are also the formats the fine-tune layer trains on (`finetune/` builds its examples with
 these functions), so a change here is a change to the adapter's input: retrain after it. An

@@ -118,11 +118,14 @@ async def test_abort_from_the_dashboard_ends_the_scrape_aborted_with_nothing_los
         statuses = {e.status for e in executions}  # each closed: stopped, or done before it
         assert "aborted" in statuses and statuses <= {"aborted", "completed"}
         lake = DataLake(settings.datalake_path)
+        kept = 0
         for execution in executions:  # every product counted is stored, and mirrored
             stored = await store.list_products(chain=execution.source, limit=1000)
-            assert execution.counts.new == len(stored) > 0
+            assert execution.counts.new == len(stored)  # a chain may not have reached a product
             mirrored = lake.replay(execution.id).products
             assert {p.id for p in mirrored} == {p.id for p in stored}
+            kept += len(stored)
+        assert kept > 0  # what was scraped before the button stays
         assert all(e.counts.new < 40 for e in executions if e.status == "aborted")  # part-way
     finally:
         await store.close()

@@ -1,5 +1,9 @@
 """The grounding check: every price, size, EAN, date and allergen statement in an answer must
-match the products it cites (or, uncited, one of the products in its context).
+match the products it cites (or, uncited, the product the sentence before it cited last, as in
+"Leche entera Hacendado [1]. Cuesta 1,05 €."). A price must be the price of the very product
+it is said of, the one cited next to it, not of any product cited in the sentence; a price in
+an answer that has cited nothing yet belongs to no product and fails, even when some product
+in the context costs that (the shopper cannot tell which one it is).
 
 Answers are checked sentence by sentence, so a stream can show each sentence once it holds
 and drop the ones that do not. A sentence that repeats the prompt (small base models echo it)
@@ -148,7 +152,10 @@ class Grounder:
             len(words & rule) >= 0.7 * len(words) for rule in self._instructions
         )
 
-    def check(self, sentence: str) -> SentenceCheck:
+    def check(self, sentence: str, carried: Sequence[int] | None = None) -> SentenceCheck:
+        """`carried`: for an answer being read in order, the product an uncited sentence is
+        about (the last one cited before it; empty when nothing has been cited yet). None
+        checks the sentence alone, against every product in the context."""
         refs = tuple(int(n) for n in CITATION.findall(sentence))
         result = SentenceCheck(sentence, refs)
         folded = fold(sentence)
@@ -158,11 +165,19 @@ class Grounder:
         unknown = [n for n in refs if n not in self._facts]
         if unknown:
             result.problems.append(f"cita productos que no existen: {unknown}")
-        targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
+        targets = [self._facts[n] for n in refs if n in self._facts]
+        if not refs and carried is not None:
+            targets = [self._facts[n] for n in carried if n in self._facts]
+        attributed = bool(targets)
+        targets = targets or list(self._facts.values())
         text = self._unnamed(CITATION.sub(" ", folded), targets)
-        result.problems += self._attribution(CITATION.sub(lambda m: f"[{m[1]}]", folded), refs)
+        marked = CITATION.sub(lambda m: f"[{m[1]}]", folded)
+        result.problems += self._attribution(marked, refs)
         result.problems += self._cheapness(folded)
-        result.problems += self._prices(text, targets)
+        if refs:
+            result.problems += self._cited_prices(marked, targets)
+        else:
+            result.problems += self._prices(text, targets if attributed or carried is None else [])
         result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
         result.problems += [
             f"EAN {ean} no es de los productos citados"
@@ -213,16 +228,40 @@ class Grounder:
             text = text.replace(fold(f.product.name), " ")
         return text
 
-    def _prices(self, text: str, targets: list[ProductFacts]) -> list[str]:
+    def _prices(
+        self, text: str, targets: list[ProductFacts], whose: str = "los productos citados"
+    ) -> list[str]:
         package = set().union(*(f.package_prices for f in targets)) if targets else set()
         per_unit = set().union(*(f.unit_prices for f in targets)) if targets else set()
         problems = []
         for said in _PRICE.finditer(_DATE.sub(" ", _EAN.sub(" ", text))):
             raw, unit = said[1] or said[3], said[2] or said[4]
             value = amount(raw)
-            if value is None or value not in (per_unit if unit else package):
+            if not targets:
+                problems.append(f"precio {raw} € sin un producto citado al que se refiera")
+            elif value is None or value not in (per_unit if unit else package):
                 kind = "por unidad de medida" if unit else "del envase"
-                problems.append(f"precio {raw} € {kind} no consta para los productos citados")
+                problems.append(f"precio {raw} € {kind} no consta para {whose}")
+        return problems
+
+    def _cited_prices(self, marked: str, cited: list[ProductFacts]) -> list[str]:
+        """Each price is the price of the product cited nearest before it in its clause (before
+        any, of the first one cited after it; in a clause citing none, of the last one cited),
+        as a shopper reads "el aceite [1] a 1,85 € y las galletas [2] a 8,95 €": two true
+        prices, each said of the wrong product, fail."""
+        problems: list[str] = []
+        last: int | None = None
+        for clause in marked.split(";"):
+            pieces = CITATION.split(clause)  # text, n, text, n, ..., text
+            owners = [int(n) for n in pieces[1::2]]
+            for i, piece in enumerate(pieces[0::2]):
+                ref = owners[i - 1] if i else owners[0] if owners else last
+                owner = self._facts.get(ref) if ref is not None else None
+                if ref is not None and owner is None:
+                    continue  # an unknown citation is reported already
+                text = self._unnamed(piece, cited)
+                problems += self._prices(text, [owner] if owner else [], f"[{ref}]")
+            last = owners[-1] if owners else last
         return problems
 
     def _attribution(self, text: str, refs: tuple[int, ...]) -> list[str]:
@@ -385,6 +424,7 @@ class StreamingCheck:
         self.cited = False
         self.uncited: list[str] = []  # held sentences never shown: no citation ever came
         self.cut: str | None = None  # the sentence the token limit stopped half-way, not shown
+        self._carried: tuple[int, ...] = ()  # the product an uncited sentence is about
 
     @property
     def full(self) -> bool:
@@ -407,7 +447,7 @@ class StreamingCheck:
         sentence is half a sentence: never shown; counted as failed only if it already fails."""
         tail, self._buffer = self._buffer, ""
         half = tail.strip()
-        if cut and half and not _ENDED.search(half) and self._grounder.check(half).ok:
+        if cut and half and not _ENDED.search(half) and self._check(half).ok:
             self.cut, tail = half, ""
         out = self._take(tail)
         if not self.cited:  # nothing that cites a product: the uncited rest is not shown
@@ -418,7 +458,7 @@ class StreamingCheck:
         sentence = sentence.strip()
         if not sentence or self.full:
             return []
-        check = self._grounder.check(sentence)
+        check = self._check(sentence)
         if any(k.text == sentence for k in self.kept):
             check.problems.append("repite una frase anterior")
         if not check.ok:
@@ -427,11 +467,15 @@ class StreamingCheck:
         self.kept.append(check)
         if check.refs:
             self.cited = True
+            self._carried = check.refs[-1:]
         if not self.cited:
             self._pending.append(sentence)
             return []
         out, self._pending = [*self._pending, sentence], []
         return out
+
+    def _check(self, sentence: str) -> SentenceCheck:
+        return self._grounder.check(sentence, carried=self._carried)
 
 
 def _subject(marks: Sequence[tuple[int, int]], start: int, end: int) -> int:

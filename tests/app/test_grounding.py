@@ -141,6 +141,49 @@ def test_an_answer_that_fails_three_times_first_is_given_up(grounder: Grounder) 
     assert not check.hopeless  # something held: keep what is right
 
 
+def test_an_uncited_price_is_the_price_of_the_product_cited_before_it(grounder: Grounder) -> None:
+    # Found on the real development set: a comparison opened with "La bebida de avena más
+    # barata cuesta 0,95 €." before citing anything; 0,95 € was some product's in the context,
+    # so it was shown as verified, yet the shopper cannot tell which product it is.
+    check = StreamingCheck(grounder)
+    shown = check.feed("Lo más barato cuesta 1,85 €. Las galletas [2] son de Dia. ")
+    shown += check.feed("Cuestan 1,85 €. Y el aceite, 8,95 €. ") + check.finish()
+    assert shown == ["Las galletas [2] son de Dia.", "Cuestan 1,85 €."]
+    assert [d.problems for d in check.dropped] == [
+        ["precio 1,85 € sin un producto citado al que se refiera"],
+        ["precio 8,95 € del envase no consta para los productos citados"],  # [2]'s, not [1]'s
+    ]
+    # a sentence checked on its own still may name any product of the context
+    assert grounder.check("Y el aceite, 8,95 €.").ok
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problems"),
+    [
+        ("El aceite [1] cuesta 8,95 € y las galletas [2], 1,85 €.", []),
+        ("Las galletas [2] a 1,85 € y el aceite [1] a 8,95 €.", []),
+        ("Por 8,95 € tienes el aceite [1]; por 1,85 €, las galletas [2].", []),
+        (
+            "El aceite [1] cuesta 1,85 € y las galletas [2], 8,95 €.",
+            [
+                "precio 1,85 € del envase no consta para [1]",
+                "precio 8,95 € del envase no consta para [2]",
+            ],
+        ),
+        (  # "respectively": a shopper cannot be sure which is which; the checker cannot either
+            "Tienes el aceite [1] y las galletas [2] a 8,95 € y 1,85 €.",
+            ["precio 8,95 € del envase no consta para [2]"],
+        ),
+    ],
+)
+def test_each_price_is_said_of_the_product_cited_next_to_it(
+    grounder: Grounder, sentence: str, problems: list[str]
+) -> None:
+    # The brief's "right price of the wrong product": both prices are in the context, so
+    # checking them against every cited product let a swapped pair through as verified.
+    assert grounder.check(sentence).problems == problems
+
+
 def test_repeated_sentences_are_dropped(grounder: Grounder) -> None:
     check = StreamingCheck(grounder)
     shown = check.feed("El aceite [1] cuesta 8,95 €. El aceite [1] cuesta 8,95 €. ")

@@ -152,10 +152,11 @@ class Grounder:
             len(words & rule) >= 0.7 * len(words) for rule in self._instructions
         )
 
-    def check(self, sentence: str, carried: Sequence[int] | None = None) -> SentenceCheck:
-        """`carried`: for an answer being read in order, the product an uncited sentence is
-        about (the last one cited before it; empty when nothing has been cited yet). None
-        checks the sentence alone, against every product in the context."""
+    def check(self, sentence: str, carried: int | None = None, alone: bool = True) -> SentenceCheck:
+        """`alone`: the sentence is checked by itself, so an uncited price may be any context
+        product's. Otherwise it is a sentence of an answer read in order and `carried` is the
+        product cited last before it (None: nothing cited yet), whose price a price said before
+        any citation of its own must be."""
         refs = tuple(int(n) for n in CITATION.findall(sentence))
         result = SentenceCheck(sentence, refs)
         folded = fold(sentence)
@@ -165,19 +166,14 @@ class Grounder:
         unknown = [n for n in refs if n not in self._facts]
         if unknown:
             result.problems.append(f"cita productos que no existen: {unknown}")
-        targets = [self._facts[n] for n in refs if n in self._facts]
-        if not refs and carried is not None:
-            targets = [self._facts[n] for n in carried if n in self._facts]
-        attributed = bool(targets)
-        targets = targets or list(self._facts.values())
+        targets = [self._facts[n] for n in refs if n in self._facts] or list(self._facts.values())
         text = self._unnamed(CITATION.sub(" ", folded), targets)
-        marked = CITATION.sub(lambda m: f"[{m[1]}]", folded)
-        result.problems += self._attribution(marked, refs)
+        result.problems += self._attribution(CITATION.sub(lambda m: f"[{m[1]}]", folded), refs)
         result.problems += self._cheapness(folded)
-        if refs:
-            result.problems += self._cited_prices(marked, targets)
+        if refs or not alone:
+            result.problems += self._owned_prices(folded, targets, carried)
         else:
-            result.problems += self._prices(text, targets if attributed or carried is None else [])
+            result.problems += self._prices(text, targets)
         result.problems += self._sizes(_QUOTED.sub(" ", text), targets)  # «the question's words»
         result.problems += [
             f"EAN {ean} no es de los productos citados"
@@ -244,23 +240,26 @@ class Grounder:
                 problems.append(f"precio {raw} € {kind} no consta para {whose}")
         return problems
 
-    def _cited_prices(self, marked: str, cited: list[ProductFacts]) -> list[str]:
-        """Each price is the price of the product cited nearest before it in its clause (before
-        any, of the first one cited after it; in a clause citing none, of the last one cited),
-        as a shopper reads "el aceite [1] a 1,85 € y las galletas [2] a 8,95 €": two true
-        prices, each said of the wrong product, fail."""
+    def _owned_prices(
+        self, folded: str, named: list[ProductFacts], carried: int | None
+    ) -> list[str]:
+        """Each price must be the price of the product it is said of, as a shopper reads "el
+        aceite [1] a 1,85 € y las galletas [2] a 8,95 €" (two true prices, each said of the
+        wrong product, fail): the product cited nearest before it in its ";"-clause, else the
+        first cited after it there, else the last one cited before (`carried` at first). A
+        price with none of these is nobody's and fails."""
         problems: list[str] = []
-        last: int | None = None
-        for clause in marked.split(";"):
+        last = carried
+        for clause in folded.split(";"):
             pieces = CITATION.split(clause)  # text, n, text, n, ..., text
             owners = [int(n) for n in pieces[1::2]]
             for i, piece in enumerate(pieces[0::2]):
-                ref = owners[i - 1] if i else owners[0] if owners else last
-                owner = self._facts.get(ref) if ref is not None else None
+                ref = owners[i - 1] if i else (owners[0] if owners else last)
+                owner = None if ref is None else self._facts.get(ref)
                 if ref is not None and owner is None:
-                    continue  # an unknown citation is reported already
-                text = self._unnamed(piece, cited)
-                problems += self._prices(text, [owner] if owner else [], f"[{ref}]")
+                    continue  # an unknown citation: reported already
+                said = self._unnamed(piece, named)
+                problems += self._prices(said, [owner] if owner else [], f"[{ref}]")
             last = owners[-1] if owners else last
         return problems
 
@@ -424,7 +423,7 @@ class StreamingCheck:
         self.cited = False
         self.uncited: list[str] = []  # held sentences never shown: no citation ever came
         self.cut: str | None = None  # the sentence the token limit stopped half-way, not shown
-        self._carried: tuple[int, ...] = ()  # the product an uncited sentence is about
+        self._carried: int | None = None  # the product cited last: what an uncited price is of
 
     @property
     def full(self) -> bool:
@@ -467,7 +466,7 @@ class StreamingCheck:
         self.kept.append(check)
         if check.refs:
             self.cited = True
-            self._carried = check.refs[-1:]
+            self._carried = check.refs[-1]
         if not self.cited:
             self._pending.append(sentence)
             return []
@@ -475,7 +474,7 @@ class StreamingCheck:
         return out
 
     def _check(self, sentence: str) -> SentenceCheck:
-        return self._grounder.check(sentence, carried=self._carried)
+        return self._grounder.check(sentence, carried=self._carried, alone=False)
 
 
 def _subject(marks: Sequence[tuple[int, int]], start: int, end: int) -> int:

@@ -151,10 +151,24 @@ def test_an_uncited_price_is_the_price_of_the_product_cited_before_it(grounder: 
     assert shown == ["Las galletas [2] son de Dia.", "Cuestan 1,85 €."]
     assert [d.problems for d in check.dropped] == [
         ["precio 1,85 € sin un producto citado al que se refiera"],
-        ["precio 8,95 € del envase no consta para los productos citados"],  # [2]'s, not [1]'s
+        ["precio 8,95 € del envase no consta para [2]"],  # the galletas' price, not the oil's
     ]
     # a sentence checked on its own still may name any product of the context
     assert grounder.check("Y el aceite, 8,95 €.").ok
+
+
+def test_an_uncited_price_follows_the_product_cited_last(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    shown = check.feed("Tienes el aceite [1] y las galletas [2]. Cuestan 1,85 €. ")
+    shown += check.feed("Cuesta 8,95 €. ") + check.finish()
+    assert shown == ["Tienes el aceite [1] y las galletas [2].", "Cuestan 1,85 €."]
+    # and into the clauses of the next sentence, until it cites another product
+    check = StreamingCheck(grounder)
+    text = "El aceite [1] cuesta 8,95 €. Antes costaba 8,50 €; ahora las galletas [2], 1,85 €. "
+    assert check.feed(text) + check.finish() == [
+        "El aceite [1] cuesta 8,95 €.",
+        "Antes costaba 8,50 €; ahora las galletas [2], 1,85 €.",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -163,6 +177,10 @@ def test_an_uncited_price_is_the_price_of_the_product_cited_before_it(grounder: 
         ("El aceite [1] cuesta 8,95 € y las galletas [2], 1,85 €.", []),
         ("Las galletas [2] a 1,85 € y el aceite [1] a 8,95 €.", []),
         ("Por 8,95 € tienes el aceite [1]; por 1,85 €, las galletas [2].", []),
+        (  # the history answer the service composes: the price after ";" is still [1]'s
+            "El aceite [1] ha subido de 8,50 € a 8,95 € el 01/11/2026; a 01/11/2026: 8,95 €.",
+            [],
+        ),
         (
             "El aceite [1] cuesta 1,85 € y las galletas [2], 8,95 €.",
             [

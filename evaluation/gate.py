@@ -5,8 +5,10 @@ questions, scored by the independent checker (`evaluation/claims.py`).
 A candidate passes when it has no more answers with a wrong claim, at least as many right
 answers and, on a tie, at least as many right answers in the model's own words (not replaced
 or composed from the data): a model that is thrown away more often has not earned its place.
-Answers are kept per adapter (`<data_dir>/eval/real/gate/<adapter>.jsonl`), so a rerun or a
-second comparison with the same adapter asks nothing again.
+Answers are kept per adapter and per version of the code that makes and checks them
+(`<data_dir>/eval/real/gate/<adapter>-<code>.jsonl`), so a rerun or a second comparison with
+the same adapter asks nothing again, and a change to the grounding check or the retriever is
+never judged on answers the previous code gave.
 """
 
 from __future__ import annotations
@@ -25,14 +27,30 @@ from finetune.job import Judge
 OWN = frozenset({"verified", "repaired"})  # the model's text, as the service showed it
 
 
-def cache_key(adapter: Path | None) -> str:
-    """Its folder and a digest of its bytes: a version shipped under another folder, or a
-    folder whose adapter was replaced, is never mistaken for another."""
+ANSWER_CODE = ("chat", "retrieval", "core")  # the packages an answer's words depend on
+
+
+def code_digest(packages: Sequence[Path] | None = None) -> str:
+    """A digest of the Python source of `packages` (default: `ANSWER_CODE`)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in packages or [root / name for name in ANSWER_CODE]:
+        for source in sorted(package.rglob("*.py")):
+            digest.update(source.relative_to(package).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def cache_key(adapter: Path | None, code: str | None = None) -> str:
+    """Its folder, a digest of its bytes and one of the answering code (`code_digest()`): a
+    version shipped under another folder, a folder whose adapter was replaced, or the same
+    adapter behind a changed service is never mistaken for another."""
+    code = code or code_digest()
     if adapter is None:
-        return "no-adapter"
+        return f"no-adapter-{code}"
     digest = hashlib.sha256(adapter.read_bytes()).hexdigest()[:12]
     folder = adapter.parent.name if adapter.name == "adapter.gguf" else adapter.stem
-    return f"{folder}-{digest}"
+    return f"{folder}-{digest}-{code}"
 
 
 def tally(lines: list[dict[str, Any]]) -> dict[str, Any]:

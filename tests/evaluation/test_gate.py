@@ -70,7 +70,28 @@ def test_cached_answers_follow_the_adapters_bytes_not_its_folder(tmp_path: Path)
     before = cache_key(old)
     old.write_bytes(new.read_bytes())  # a new version shipped into the same folder
     assert cache_key(old) != before and cache_key(old).startswith("default-")
-    assert cache_key(None) == "no-adapter"
+    assert cache_key(None).startswith("no-adapter-")
+
+
+def test_cached_answers_follow_the_code_that_answered(tmp_path: Path) -> None:
+    """Found when the grounding check changed: the gate judged the new check on answers the
+    old one had let through, because its cache knew only the adapter."""
+    from evaluation.gate import cache_key, code_digest
+
+    package = tmp_path / "chat"
+    (package / "sub").mkdir(parents=True)
+    (package / "grounding.py").write_text("RULE = 1\n")
+    (package / "sub" / "x.py").write_text("")
+    before = code_digest([package])
+    assert code_digest([package]) == before  # stable between runs
+    (package / "grounding.py").write_text("RULE = 2\n")
+    after = code_digest([package])
+    assert after != before
+    adapter = tmp_path / "default" / "adapter.gguf"
+    adapter.parent.mkdir()
+    adapter.write_bytes(b"weights")
+    assert cache_key(adapter, before) != cache_key(adapter, after)
+    assert cache_key(adapter) == cache_key(adapter)  # the repository's own code: one key
 
 
 def test_the_terminal_line_gives_both_sides() -> None:

@@ -117,6 +117,21 @@ def _holds(query: Query, f: ProductFacts) -> bool:
     return set(terms) <= words or said_whole(p, terms)
 
 
+def _named(alternative: Query, facts: Sequence[ProductFacts]) -> ProductFacts:
+    """The product one of two compared names (one holds it: `_missing`): in the chain it
+    names, holding every word, before one whose whole name is merely said ("... Coosur" is not
+    "Aceite de oliva virgen extra Hacendado" less a word)."""
+    terms = set(search_terms(alternative.text))
+
+    def fit(f: ProductFacts) -> tuple[bool, bool]:
+        p = f.product
+        words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
+        return (not alternative.chains or p.chain in alternative.chains, terms <= words)
+
+    held = [f for f in facts if _holds(alternative, f)]
+    return max(held, key=fit)  # the first of the best: retrieval's order breaks ties
+
+
 def describe(f: ProductFacts, with_chain: bool = True) -> str:
     """ "Leche entera Hacendado [1] en Mercadona, 1 l, 0,95 € (0,95 €/l) a 20/11/2026"."""
     p = f.product
@@ -249,7 +264,7 @@ def leads(query: Query, facts: Sequence[ProductFacts]) -> frozenset[int] | None:
     if not facts or _missing(query, facts):
         return None
     if query.alternatives:
-        return frozenset(next(f.ref for f in facts if _holds(a, f)) for a in query.alternatives)
+        return frozenset(_named(a, facts).ref for a in query.alternatives)
     if query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
         _, comparable = by_unit_price(facts, query.unit)
         return frozenset({(comparable or list(facts))[0].ref})

@@ -424,6 +424,7 @@ class StreamingCheck:
         self.uncited: list[str] = []  # held sentences never shown: no citation ever came
         self.cut: str | None = None  # the sentence the token limit stopped half-way, not shown
         self._carried: int | None = None  # the product cited last: what an uncited price is of
+        self.led = 0  # how many of `kept` are the service's lead, composed from the data
 
     @property
     def full(self) -> bool:
@@ -434,6 +435,23 @@ class StreamingCheck:
         """Three failed sentences (or the prompt's table layout) before any cited sentence held:
         the model is echoing, looping or inventing; the rest is not worth waiting for."""
         return not self.cited and (len(self.dropped) >= 3 or " | " in self._buffer)
+
+    def lead(self, text: str) -> list[str]:
+        """The service's opening, composed from the data, as the answer's first sentences:
+        checked like the model's, and kept only if every one of them holds ([] otherwise: the
+        model answers alone). The model's text fed after it is read on from it."""
+        sentences = [p.strip() for p in self._grounder.sentences(text.strip() + " ")[:-1]]
+        carried, checks = self._carried, []
+        for sentence in sentences:
+            check = self._grounder.check(sentence, carried=carried, alone=False)
+            if not check.ok or not sentence:
+                return []
+            checks.append(check)
+            carried = check.refs[-1] if check.refs else carried
+        if self.kept or self.dropped or not any(c.refs for c in checks):
+            return []  # only an answer's opening, and one that cites what it is about
+        self.kept, self.led, self.cited, self._carried = checks, len(checks), True, carried
+        return sentences
 
     def feed(self, piece: str) -> list[str]:
         self._buffer += piece
@@ -460,6 +478,8 @@ class StreamingCheck:
         check = self._check(sentence)
         if any(k.text == sentence for k in self.kept):
             check.problems.append("repite una frase anterior")
+        elif self.led and not check.refs:  # "No lo sé." after the data's answer: noise at best
+            check.problems.append("tras la frase de los datos, no cita ningún producto")
         if not check.ok:
             self.dropped.append(check)
             return []

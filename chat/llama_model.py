@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from chat.chat_model import Message, Usage
 from chat.prompt import PromptFormat, adapter_prompt_format
@@ -59,6 +59,21 @@ def merge_system(messages: Sequence[Message]) -> list[dict[str, str]]:
         else:
             first_user["content"] = f"{system}\n\n{first_user['content']}"
     return turns
+
+
+GEMMA_USER = "<start_of_turn>user\n"
+GEMMA_MODEL = "<start_of_turn>model\n"
+GEMMA_END = "<end_of_turn>\n"
+
+
+def gemma_prompt(messages: Sequence[Message]) -> str:
+    """Everything up to where the model starts answering, as llama.cpp's "gemma" chat format
+    writes it (system folded into the first turn): what the fine-tune layer trains on too."""
+    text = ""
+    for turn in merge_system(messages):
+        text += (GEMMA_USER if turn["role"] == "user" else GEMMA_MODEL) + turn["content"]
+        text += GEMMA_END
+    return text + GEMMA_MODEL
 
 
 class LlamaCppChatModel:
@@ -154,18 +169,56 @@ class LlamaCppChatModel:
             del kept[earlier[0]]
 
     def stream(self, messages: Sequence[Message], max_tokens: int, usage: Usage) -> Iterator[str]:
+        """The next assistant message; when `messages` end with one (the service's lead), the
+        rest of that message, continued from its text."""
         self._refresh()
-        turns = self._fit(messages, max_tokens)
-        usage.prompt_tokens = self.count_tokens("\n".join(t["content"] for t in turns))
-        chunks: Any = self._llama.create_chat_completion(
-            messages=turns,
-            max_tokens=max_tokens,
-            temperature=self._settings.temperature,
-            seed=self._settings.seed,
-            stream=True,
-        )
-        for chunk in chunks:
-            piece = chunk["choices"][0]["delta"].get("content")
+        begun = messages[-1].content if messages and messages[-1].role == "assistant" else None
+        asked = messages[:-1] if begun is not None else messages
+        turns = self._fit(asked, max_tokens + (self.count_tokens(begun) if begun else 0))
+        texts = [t["content"] for t in turns] + ([begun] if begun else [])
+        usage.prompt_tokens = self.count_tokens("\n".join(texts))
+        sampling: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "temperature": self._settings.temperature,
+            "seed": self._settings.seed,
+            "stream": True,
+        }
+        if begun is None:
+            chunks: Any = self._llama.create_chat_completion(messages=turns, **sampling)
+            pieces = (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
+        else:  # the template's text up to the answer, then what the service has begun
+            prompt, stop, bos = self._prompt(turns)
+            tokens = self._llama.tokenize((prompt + begun).encode(), add_bos=bos, special=True)
+            chunks = self._llama.create_completion(prompt=tokens, stop=stop, **sampling)
+            pieces = (chunk["choices"][0]["text"] for chunk in chunks)
+        for piece in pieces:
             if piece:
                 usage.completion_tokens += 1
                 yield piece
+
+    def _prompt(self, turns: list[dict[str, str]]) -> tuple[str, list[str], bool]:
+        """The text up to where the model answers, its stop strings, and whether a BOS token
+        goes before it: the gemma format (the packaged model and our adapters) or the GGUF's
+        own chat template."""
+        chat_format = self._llama.chat_format
+        if chat_format == "gemma":
+            messages = [Message("user" if t["role"] == "user" else "assistant", t["content"])
+                        for t in turns]  # fmt: skip
+            return gemma_prompt(messages), [GEMMA_END.rstrip("\n")], True
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if chat_format == "chat_template.default" and template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llama = self._llama
+            eos, bos = llama.token_eos(), llama.token_bos()
+            formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+            )
+            response = formatter(messages=cast(Any, turns))
+            return response.prompt, [str(s) for s in response.stop or []], False
+        raise ConfigurationError(
+            f"The model's chat format {chat_format!r} cannot continue a reply the service has "
+            "begun: set SUPERSMART_CHAT__LEAD=model, or use a GGUF with a chat template."
+        )

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
-from chat import compose
+from chat import compose, replies
 from chat.answer import ChatAnswer, ChatEvent, Delta, Done, Grounding, Prepared
 from chat.chat_model import Message, Usage
 from chat.facts import ProductFacts, cited
@@ -27,7 +27,7 @@ from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages, reads_draft
 from chat.settle import Said, settle
 from core.domain import Clock, ConversationTurn, utcnow
-from core.errors import InputError
+from core.errors import InputError, ServiceBusyError
 from core.settings import ChatSettings
 from core.text import fold, one_line, search_terms
 from retrieval.query import Intent, Query, understand
@@ -182,7 +182,11 @@ class ChatService:
     ) -> AsyncIterator[Delta]:
         """The model's answer, checked sentence by sentence; sentences are shown as soon as
         they agree with the data (cite what the data points to), and what the data must
-        decide at the end (replace, refuse, add totals and allergens) is `_settle`'s."""
+        decide at the end (replace, refuse, add totals and allergens) is `_settle`'s. With
+        `chat.lead = "data"` and an adapter that phrases the data, the answer opens with the
+        data's lead (`chat/replies.py`), shown before the model is asked (even while it is
+        busy with another answer, which then costs the shopper nothing: the lead stands
+        alone); the model goes on from it."""
         query, facts = prepared.query, prepared.facts
         asked = f"{query.text} {query.said}"  # a misspelling said back is no product's name
         now = self._clock()
@@ -197,15 +201,34 @@ class ChatService:
         # Shown only once it agrees with the data (cites what the data points to; a history's
         # direction is known at the end): a wrong first sentence never streams.
         hold = compose.leads(query, facts) is None or Intent.HISTORY in query.intents
-        async for piece in gate.stream(messages, self._max_tokens, usage):
-            said.parts += check.feed(piece)
-            if not hold and compose.disagreement(query, facts, " ".join(said.parts), now) is None:
-                for delta in said.unseen():
-                    yield delta
-            if check.full or check.hopeless:
-                break
+        opening = None
+        if self._settings.lead == "data" and reads_draft(prompt):
+            opening = replies.lead(query, facts, now)
+        if opening and (led := check.lead(opening)):
+            said.parts += led  # the data's words, at once; the model goes on from them
+            messages, hold = [*messages, Message("assistant", opening)], False
+            for delta in said.unseen():
+                yield delta
+        busy = None
+        try:
+            async for piece in gate.stream(messages, self._max_tokens, usage):
+                said.parts += check.feed(piece)
+                if (
+                    not hold
+                    and compose.disagreement(query, facts, " ".join(said.parts), now) is None
+                ):
+                    for delta in said.unseen():
+                        yield delta
+                if check.full or check.hopeless:
+                    break
+        except ServiceBusyError as exc:
+            if not check.led:  # nothing shown yet: the client is told to retry
+                raise
+            busy = f"el modelo no quedó libre a tiempo ({exc}): la respuesta es la de los datos"
         said.parts += check.finish(cut=usage.completion_tokens >= self._max_tokens)
         said.settle(*settle(query, facts, said, check, now))
+        if busy:
+            said.grounding.issues.append(busy)
 
     async def _remember(self, stored_id: str, turn: ConversationTurn) -> None:
         await self._conversations.append(stored_id, [turn], keep=self._settings.turns_kept)

@@ -57,6 +57,8 @@ def settle(
     """What is shown once the model has finished: its checked sentences, or (when they
     disagree with the data) the data's answer after what was already shown; its refusal when
     the data has nothing either; the data's totals and allergen lines after its sentences."""
+    if check.led:
+        return _with_data_lines(query, facts, *_after_lead(query, facts, said, check, now))
     parts, grounding = said.parts, verdict(check)
     disagrees = compose.disagreement(
         query, facts, " ".join(parts) if check.cited else " ".join(check.uncited[:1]), now
@@ -74,6 +76,32 @@ def settle(
         if disagrees is not None and grounding.verdict != "replaced":
             grounding = Grounding("replaced", [*grounding.issues, disagrees])
         return [*parts[: said.shown], compose.compose(query, facts, now)], grounding
+    return _with_data_lines(query, facts, parts, grounding)
+
+
+def _after_lead(
+    query: Query, facts: Sequence[ProductFacts], said: Said, check: StreamingCheck, now: datetime
+) -> tuple[list[str], Grounding]:
+    """After the data's lead, what the model added that holds: its checked sentences while the
+    whole still agrees with the data (the lead does, and so did all that was shown). Nothing
+    added: the answer is the data's (`composed`), whatever the model wrote."""
+    parts, keep = said.parts, len(said.parts)
+    while keep > max(check.led, said.shown) and compose.disagreement(
+        query, facts, " ".join(parts[:keep]), now
+    ):
+        keep -= 1
+    issues = _problems(check)
+    issues += [f"«{s[:80]}»: no concuerda con los datos, no se muestra" for s in parts[keep:]]
+    if keep == check.led:
+        return parts[:keep], Grounding("composed", issues)
+    issues.append("la primera frase la compone el servicio a partir de los datos")
+    return parts[:keep], Grounding("repaired" if len(issues) > 1 else "verified", issues)
+
+
+def _with_data_lines(
+    query: Query, facts: Sequence[ProductFacts], parts: list[str], grounding: Grounding
+) -> tuple[list[str], Grounding]:
+    """The data's totals and allergen lines after the answer's sentences."""
     named = cited(" ".join(parts), facts) or list(facts[:1])
     if (total := compose.totals(query, named)) is not None:
         parts = [*parts, total]
@@ -84,10 +112,16 @@ def settle(
     return parts, grounding
 
 
-def verdict(check: StreamingCheck) -> Grounding:
+def _problems(check: StreamingCheck) -> list[str]:
+    """The model's sentences not shown, and why."""
     issues = [f"«{d.text[:80]}»: {'; '.join(d.problems)}" for d in check.dropped]
     if check.cut:
         issues.append(f"«{check.cut[:80]}»: cortada por el límite de tokens, no se muestra")
+    return issues
+
+
+def verdict(check: StreamingCheck) -> Grounding:
+    issues = _problems(check)
     if not check.cited:
         issues.append("la respuesta del modelo no cita ningún producto válido")
         return Grounding("replaced", issues)

@@ -206,6 +206,13 @@ class ChatSettings(BaseModel):
     max_message_chars: int = Field(
         1000, ge=10, description="Longest question accepted, in characters."
     )
+    lead: Literal["data", "model"] = Field(
+        "data",
+        description="Who opens an answer. `data`: its first sentence, composed from the data in "
+        "the words the adapter learned, is shown as soon as the products are found, and the "
+        "model (an adapter trained on the `draft` or `brief` prompt) goes on from it. `model`: "
+        "nothing is shown before the model's own first sentence has passed the check.",
+    )
 
 
 MIN_ADMIN_KEY = 16  # characters

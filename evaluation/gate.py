@@ -5,6 +5,8 @@ questions, scored by the independent checker (`evaluation/claims.py`).
 A candidate passes when it has no more answers with a wrong claim, at least as many right
 answers and, on a tie, at least as many right answers in the model's own words (not replaced
 or composed from the data): a model that is thrown away more often has not earned its place.
+Each adapter is judged writing its whole reply (`chat.lead = "model"`), not only what it adds
+after the data's lead, so a weaker adapter cannot hide behind the data's words.
 Answers are kept per adapter and per version of the code that makes and checks them
 (`<data_dir>/eval/real/gate/<adapter>-<code>.jsonl`), so a rerun or a second comparison with
 the same adapter asks nothing again, and a change to the grounding check or the retriever is
@@ -81,6 +83,11 @@ async def compare_adapters(
 ) -> dict[str, Any]:
     """The verdict (same keys as the catalogue gate's: `candidate`, `baseline`, `accuracy`,
     `passes`, `promoted`) of `candidate` against `baseline` on the real set's `part`."""
+    # Each adapter writes its whole reply (`chat.lead = "model"`): after the data's lead it
+    # would add a sentence at most, and an adapter that writes nothing useful would pass.
+    settings = settings.model_copy(
+        update={"chat": settings.chat.model_copy(update={"lead": "model"})}
+    )
     work = settings.data_dir / "eval" / "real"
     catalogue = real_catalogue(work, settings.shared_data_dir)
     questions = await prepare(eval_settings(settings, work), catalogue)

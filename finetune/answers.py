@@ -1,46 +1,20 @@
 """Gold answers for training: short, grounded Spanish answers composed from the numbered
 products, citing them as [n], in the wording the grounding check accepts. Several phrasings per
-family, picked with the dataset's seeded random generator."""
+family, picked with the dataset's seeded random generator. The wordings the service also uses
+(a price, a price per unit, the cheapest) are `chat/replies.py`'s."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
 
-from chat.compose import UNIT_NAMES
-from chat.facts import ProductFacts, day, money, reference, size
+from chat.facts import ProductFacts, day, money, size
 from core.allergens import ALLERGEN_NAMES_ES, Allergen, AllergenStatus
 from core.chains import chain_name
 
 
 def _at(f: ProductFacts) -> str:
     return day(f.product.observed_at)
-
-
-def price(f: ProductFacts, rng: random.Random) -> str:
-    p, chain = f.product, chain_name(f.product.chain)
-    return rng.choice(
-        [
-            f"{p.name} [{f.ref}] cuesta {money(p.price)} en {chain} (precio a {_at(f)}).",
-            f"En {chain}, {p.name} [{f.ref}] está a {money(p.price)}, precio a {_at(f)}.",
-            f"Cuesta {money(p.price)} en {chain}: {p.name} [{f.ref}], precio a {_at(f)}.",
-        ]
-    )
-
-
-def reference_price(f: ProductFacts, rng: random.Random) -> str | None:
-    p, unit = f.product, reference(f.product)
-    if unit is None or p.reference_unit is None:
-        return None
-    amount = size(p)
-    pack = f" ({money(p.price)} el envase de {amount})" if amount else f" ({money(p.price)})"
-    word = UNIT_NAMES.get(p.reference_unit, p.reference_unit.value)
-    return rng.choice(
-        [
-            f"{p.name} [{f.ref}] sale a {unit}{pack}, precio a {_at(f)}.",
-            f"El {word} de {p.name} [{f.ref}] sale a {unit}{pack}; precio a {_at(f)}.",
-        ]
-    )
 
 
 def package_size(f: ProductFacts, rng: random.Random) -> str | None:
@@ -76,36 +50,6 @@ def chain(f: ProductFacts, rng: random.Random) -> str:
             f"(precio a {_at(f)}).",
         ]
     )
-
-
-def comparison(facts: Sequence[ProductFacts], rng: random.Random) -> str | None:
-    """The cheapest per kg / l / unit and the one after it, from `facts` ranked cheapest first
-    (the service's retrieval, or `compose.by_unit_price`, orders them so). Figures in the
-    composed answer's order, the package's price first: a small model copies them in order
-    (written the other way round, it swapped them)."""
-    first = facts[0].product
-    if first.reference_unit is None or first.reference_price is None:
-        return None
-    same = [f for f in facts if f.product.reference_unit == first.reference_unit]
-    word = UNIT_NAMES.get(first.reference_unit, first.reference_unit.value)
-    f0 = facts[0]
-    text = rng.choice(
-        [
-            f"El más barato por {word} es {first.name} [{f0.ref}] en {chain_name(first.chain)}: "
-            f"{money(first.price)} ({reference(first)}), precio a {_at(f0)}.",
-            f"Donde menos cuesta es en {chain_name(first.chain)}: {first.name} [{f0.ref}] a "
-            f"{money(first.price)} ({reference(first)}), precio a {_at(f0)}.",
-            f"Por {word}, lo más barato es {first.name} [{f0.ref}] en {chain_name(first.chain)}, "
-            f"a {money(first.price)} ({reference(first)}; precio a {_at(f0)}).",
-        ]
-    )
-    if len(same) > 1:
-        nxt = same[1]
-        text += (
-            f" Le sigue {nxt.product.name} [{nxt.ref}] en {chain_name(nxt.product.chain)} a "
-            f"{reference(nxt.product)}."
-        )
-    return text
 
 
 def history(f: ProductFacts, rng: random.Random) -> str:

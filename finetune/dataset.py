@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chat import compose
+from chat import compose, replies
 from chat.answer import Prepared
 from chat.chat_model import Message
 from chat.compose import REFUSAL
@@ -298,12 +298,12 @@ class DatasetBuilder:
     ) -> str | None:
         rng = self._rng
         simple: dict[str, Callable[[], str | None]] = {
-            "price": lambda: answers.price(target, rng),
-            "reference_price": lambda: answers.reference_price(target, rng),
+            "price": lambda: replies.price(target, rng),
+            "reference_price": lambda: replies.reference_price(target, rng),
             "size": lambda: answers.package_size(target, rng),
             "brand": lambda: answers.brand(target, rng),
             "chain": lambda: answers.chain(target, rng),
-            "compare": lambda: answers.comparison(prepared.facts, rng),
+            "compare": lambda: replies.comparison(prepared.facts, rng),
             "history": lambda: answers.history(target, rng),
             "ingredients": lambda: answers.ingredients(target),
         }

@@ -6,7 +6,8 @@ direction); the reply says it in one or two short sentences instead of the compo
 the product asked for and its price (per kg / l when asked), the cheapest with the one after
 it, the price story of the product asked about, "No encuentro" when the data has not got it.
 Allergen lines and totals are not the model's to say: the service appends them from the data.
-Several wordings per case, picked with the dataset's seeded generator.
+Several wordings per case, picked with the dataset's seeded generator; the wordings and the
+cases the service meets are `chat/replies.py`'s, whose first wording the service shows first.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from chat import compose
-from chat.facts import ProductFacts, day, money
-from core.chains import chain_name
+from chat import compose, replies
+from chat.facts import ProductFacts
 from finetune import answers
 from retrieval.query import Intent, Query
 
@@ -55,39 +55,4 @@ def reply(
         return rng.choice(
             [f"No encuentro «{thing}» en los supermercados que sigo.", f"No encuentro «{thing}»."]
         )
-    lead = next(f for f in facts if f.ref == min(wanted))
-    if Intent.HISTORY in query.intents:
-        return compose.history(lead, query, now)
-    if query.alternatives or query.intents & {Intent.CHEAPEST, Intent.COMPARE}:
-        unit, ranked = compose.by_unit_price(facts, query.unit)
-        if query.alternatives:
-            ranked = [f for f in ranked if f.ref in wanted]
-            if len(ranked) < len(wanted):
-                return None  # one of the two has no price per unit: the composed text says so
-        if unit is None or not ranked:
-            return None
-        return answers.comparison(ranked, rng)
-    if compose.lists(query):
-        return _under(query, facts, rng)
-    if query.unit is not None:
-        return answers.reference_price(lead, rng)
-    return answers.price(lead, rng)
-
-
-def _under(query: Query, facts: Sequence[ProductFacts], rng: random.Random) -> str:
-    """Every product under the limit asked, cheapest first, each with its price and chain (the
-    limit itself is the shopper's figure, not the data's: not said); one date when all share
-    it, else each its own."""
-    found = compose.budget_first(query, facts)
-    days = {day(f.product.observed_at) for f in found}
-
-    def item(f: ProductFacts) -> str:
-        p = f.product
-        text = f"{p.name} [{f.ref}] a {money(p.price)} en {chain_name(p.chain)}"
-        return text if len(days) == 1 else f"{text} (precio a {day(p.observed_at)})"
-
-    items = "; ".join(map(item, found))
-    if len(days) > 1:
-        return f"Tengo {items}."
-    at = days.pop()
-    return rng.choice([f"Tengo {items} (precios a {at}).", f"Hay estos: {items}; precios a {at}."])
+    return replies.reply(query, facts, now, rng)

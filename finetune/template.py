@@ -7,20 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat.chat_model import Message
-from chat.llama_model import merge_system
+from chat.llama_model import GEMMA_END as END
+from chat.llama_model import gemma_prompt as render_prompt
 
-USER = "<start_of_turn>user\n"
-MODEL = "<start_of_turn>model\n"
-END = "<end_of_turn>\n"
 IGNORE = -100
-
-
-def render_prompt(messages: Sequence[Message]) -> str:
-    """Everything up to where the model starts answering (system folded into the first turn)."""
-    text = ""
-    for turn in merge_system(messages):
-        text += (USER if turn["role"] == "user" else MODEL) + turn["content"] + END
-    return text + MODEL
+__all__ = ["END", "IGNORE", "encode", "render_prompt"]
 
 
 def encode(tokenizer: Any, messages: Sequence[Message]) -> tuple[list[int], list[int]]:

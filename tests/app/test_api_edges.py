@@ -212,6 +212,27 @@ async def test_busy_model_queues_then_answers_503_with_retry_after(data_dir: Pat
     assert model.max_concurrent == 1  # never two generations at once
 
 
+async def test_a_busy_model_still_leaves_the_datas_lead_as_the_answer(data_dir: Path) -> None:
+    """Served with the data's lead first: a request whose turn at the model never comes in
+    time has already shown the lead, which stands as the answer (composed, saying why)."""
+    hold = threading.Event()
+    model = ScriptedChatModel(default="", hold=hold, prompt_format="brief")
+    settings = chat_settings(data_dir, model={"queue_size": 1, "queue_timeout_s": 1})
+    with serve(settings, model) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:
+            generating = asyncio.create_task(http.post("/chat", json={"message": AOVE}))
+            await _until(lambda: model.concurrent == 1)
+            waited = await http.post("/chat", json={"message": "¿Qué yogur natural es más barato?"})
+            hold.set()
+            assert (await generating).status_code == 200
+    assert waited.status_code == 200, waited.text
+    body = waited.json()
+    assert body["answer"].startswith("El más barato por kilo es ") and "[" in body["answer"]
+    assert body["grounding"]["verdict"] == "composed"
+    assert any("no quedó libre" in issue for issue in body["grounding"]["issues"])
+    assert len(model.prompts) == 1  # the model was never asked for the second
+
+
 async def _until(condition: Callable[[], bool], timeout_s: float = 20) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -331,9 +332,10 @@ async def test_a_model_that_phrases_the_draft_reads_the_data_and_is_checked_the_
 ) -> None:
     """An adapter trained on the `draft` prompt gets the question and the answer composed from
     the data (no product table), after the rules (`brief`: without them); its short reply is
-    shown only when it agrees with the data."""
+    shown only when it agrees with the data. (With the model writing the whole reply:
+    `chat.lead = "model"`.)"""
     model = ScriptedChatModel("No lo sé.", prompt_format=prompt_format)
-    with LiveServer(chat_settings(data_dir), model) as server:
+    with LiveServer(chat_settings(data_dir, chat={"lead": "model"}), model) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             body = await ask(client, AOVE)
             assert body["grounding"]["verdict"] == "replaced"  # said nothing the data says
@@ -364,7 +366,9 @@ async def test_a_period_history_the_model_phrases_is_kept_only_with_the_datas_am
     question = "¿Ha subido la leche entera desde octubre de 2026?"
     now = datetime(2026, 11, 25, tzinfo=UTC)
     model = ScriptedChatModel("No lo sé.", prompt_format="draft")
-    with LiveServer(chat_settings(data_dir), model, clock=lambda: now) as server:
+    with LiveServer(
+        chat_settings(data_dir, chat={"lead": "model"}), model, clock=lambda: now
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             body = await ask(client, question)
             assert body["grounding"]["verdict"] == "replaced"
@@ -388,3 +392,69 @@ async def test_a_period_history_the_model_phrases_is_kept_only_with_the_datas_am
             assert body["grounding"]["verdict"] == "replaced"
             truth = f"los datos de {amounts[1]} € a {amounts[2]} €"
             assert any(truth in issue for issue in body["grounding"]["issues"])
+
+
+async def test_the_datas_lead_is_shown_before_the_model_has_said_a_word(data_dir: Path) -> None:
+    """With an adapter that phrases the data (`draft`/`brief`), the answer opens with its first
+    sentence composed from the data, streamed while the model has not produced anything; the
+    model is given that sentence as the beginning of its own reply and goes on from it."""
+    hold = threading.Event()  # the model generates nothing until the test lets it
+    model = ScriptedChatModel(default="", hold=hold, prompt_format="brief")
+    with LiveServer(chat_settings(data_dir), model) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=30) as client,
+            client.stream("POST", "/chat/stream", json={"message": AOVE}) as response,
+        ):
+            lines = response.aiter_lines()
+            async for line in lines:
+                if line.startswith("data: "):
+                    first = json.loads(line[6:])
+                    break
+            assert model.pieces_sent == 0 and not hold.is_set()  # the model has said nothing
+            hold.set()
+            done = [json.loads(line[6:]) async for line in lines if '"grounding"' in line][-1]
+    lead = first["text"]
+    assert re.fullmatch(r"El más barato por litro es .+ \[\d\] en \w+: \d+,\d{2} € "
+                        r"\(\d+,\d{2} €/l\), precio a \d\d/\d\d/\d{4}\.", lead), lead  # fmt: skip
+    cheapest = min(done["products"], key=lambda p: Decimal(p["reference_price"]))
+    assert f"{cheapest['name']} [{cheapest['ref']}]" in lead
+    *asked, begun = model.prompts[-1]
+    assert (begun.role, begun.content) == ("assistant", lead)  # the model goes on from it
+    assert asked[-1].content.startswith(f"Pregunta: {AOVE}\nDatos: ")
+    # the model added nothing: the answer is the data's, and says so
+    assert done["answer"] == lead
+    assert done["grounding"]["verdict"] == "composed"
+
+
+async def test_what_the_model_adds_after_the_datas_lead_is_checked_sentence_by_sentence(
+    data_dir: Path,
+) -> None:
+    model = ScriptedChatModel(prompt_format="draft")
+    with LiveServer(chat_settings(data_dir), model) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = await ask(client, AOVE)  # nothing queued: the model ends at once
+            lead = body["answer"]
+            draft = model.prompts[-1][-2].content
+            follows = re.search(
+                r"Le siguen? (.+?) \[(\d)\] en (\w+), .*?\((\d+,\d{2} €/l)\)", draft
+            )
+            assert follows, draft
+            name, ref, chain, per_litre = follows.groups()
+            runner_up = f"Le sigue {name} [{ref}] en {chain} a {per_litre}."
+            model.queue(" " + runner_up)
+            body = await ask(client, AOVE)
+            assert body["answer"] == f"{lead} {runner_up}"
+            assert body["grounding"]["verdict"] == "verified"
+            assert "la primera frase la compone el servicio" in body["grounding"]["issues"][0]
+            # a price the runner-up does not have is not shown, nor is a sentence about nothing
+            wrong = runner_up.replace(per_litre, "0,99 €/l")
+            for added in (wrong, "No lo sé."):
+                model.queue(" " + added)
+                body = await ask(client, AOVE)
+                assert body["answer"] == lead, added
+                assert body["grounding"]["verdict"] == "composed"
+                assert any(added[:40] in issue for issue in body["grounding"]["issues"])
+            # the model repeating the lead says nothing more
+            model.queue(" " + lead)
+            body = await ask(client, AOVE)
+            assert body["answer"] == lead

@@ -5,7 +5,9 @@ family, from ../shared/data), scored by the independent checker (`evaluation/cla
 What counts is an answer that is right AND the model's own text as generated (verdict
 `verified`): an answer repaired or replaced by the service, or composed from the data, is the
 data's work, not the model's. A model whose output is thrown away more often fails here, where
-the end-to-end check only shows that whatever it says holds.
+the end-to-end check only shows that whatever it says holds. The adapter writes its whole
+reply (`chat.lead = "model"`), as the nightly gate judges it: served, the data's lead comes
+first and the model goes on from it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def test_the_model_itself_answers_most_of_a_real_handful(
         data_dir=tmp_path / "data",
         shared_data_dir=shared_data,
         model={"path": packaged_gguf, "threads": 2},
+        chat={"lead": "model"},  # the adapter's whole reply, not only what follows the data's
     )
     work = tmp_path / "eval"
 

@@ -1,8 +1,10 @@
 """`ScriptedChatModel`: a fake `ChatModel` that replies with queued texts, word by word.
 
-A reply may use `{1.price}`-style fields filled from the prompt's numbered products, so a test
-can script "the right price of product 1" without hard-coding catalogue data. Every prompt it
-received is kept for assertions.
+When the messages end with the beginning of the assistant's reply (the service's lead), the
+scripted reply is what follows it: the part after that beginning when it starts so (a model
+going on as trained), else all of it. A reply may use `{1.price}`-style fields filled from the
+prompt's numbered products, so a test can script "the right price of product 1" without
+hard-coding catalogue data. Every prompt it received is kept for assertions.
 """
 
 from __future__ import annotations
@@ -59,10 +61,14 @@ class ScriptedChatModel:
         try:
             if self.hold is not None:
                 self.hold.wait(timeout=60)
-            fields = {f"{n}.name": name for n, name, _ in _LINE.findall(messages[-1].content)} | {
-                f"{n}.price": price for n, _, price in _LINE.findall(messages[-1].content)
+            asked = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            fields = {f"{n}.name": name for n, name, _ in _LINE.findall(asked)} | {
+                f"{n}.price": price for n, _, price in _LINE.findall(asked)
             }
             text = re.sub(r"\{(\d+\.\w+)\}", lambda m: fields.get(m[1], m[0]), reply)
+            if messages[-1].role == "assistant":  # goes on from a reply the service began
+                begun = messages[-1].content
+                text = text[len(begun) :] if text.startswith(begun) else text
             usage.prompt_tokens = sum(len(m.content.split()) for m in messages)
             for word in re.findall(r"\S+\s*", text)[:max_tokens]:
                 if self.delay_s:

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from chat import replies
 from chat.compose import REFUSAL, disagreement
 from chat.facts import ProductFacts
 from chat.prompt import DRAFT_RULES
+from chat.replies import FIRST, lead
 from finetune.dataset import ungrounded
 from finetune.phrasing import reply
 from retrieval.query import understand
@@ -40,6 +42,13 @@ OIL = ProductFacts(
     make_product(),
     (make_price("mercadona:4241", "9.45", "2026-10-01"), make_price("mercadona:4241", "8.95",
                                                                      "2026-11-01")),
+)  # fmt: skip
+
+
+COOSUR = ProductFacts(
+    2,
+    make_product(chain="dia", chain_product_id="c-1", name="Aceite de oliva virgen extra Coosur",
+                 brand="Coosur", price=Decimal("7.95"), reference_price=Decimal("7.95"), ean=None),
 )  # fmt: skip
 
 
@@ -114,3 +123,31 @@ def test_a_list_under_a_price_names_every_product_cheapest_first(seed: int) -> N
     one = reply(understand("¿Cuánto cuestan las galletas sin gluten?"), BISCUITS, NOW,
                 random.Random(seed))  # fmt: skip
     assert disagreement(understand(question), BISCUITS, one or "", NOW) is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences"),
+    [
+        ("¿Dónde están más baratas las galletas sin gluten?", 1),  # the one after it: the model's
+        ("Aceite de oliva virgen extra Hacendado o aceite de oliva virgen extra Coosur, ¿cuál "
+         "sale más barato?", 2),  # both asked: the lead names both
+        ("¿Qué galletas sin gluten hay por menos de 2 €?", 1),
+        ("¿Cuánto cuesta Aceite de oliva virgen extra Hacendado?", 1),
+        ("¿Ha bajado Aceite de oliva virgen extra Hacendado?", 1),
+    ],
+)  # fmt: skip
+def test_the_services_lead_is_how_the_trained_reply_begins(question: str, sentences: int) -> None:
+    """What the service shows before the model: the reply in its first wording (one every
+    adapter learned), cut after the first sentences that answer alone; the model goes on."""
+    facts = [OIL, COOSUR] if "Coosur" in question else [OIL] if "Aceite" in question else BISCUITS
+    query = understand(question)
+    opening = lead(query, facts, NOW)
+    whole = replies.reply(query, facts, NOW, FIRST)
+    assert opening is not None and whole is not None and whole.startswith(opening)
+    assert opening.count(". ") + 1 == sentences, opening
+    _accepted(question, facts, opening)
+    assert any(reply(query, facts, NOW, random.Random(s)) == whole for s in range(20))
+
+
+def test_no_lead_when_the_data_has_not_got_what_was_asked() -> None:
+    assert lead(understand("¿Tenéis turrón de wasabi?"), [OIL], NOW) is None

@@ -84,9 +84,11 @@ class CitedProduct(BaseModel):
 
 class GroundingReport(BaseModel):
     verdict: Literal["verified", "repaired", "replaced", "composed"] = Field(
-        description="verified: the model's answer held; repaired: unsupported sentences were "
-        "removed or facts added from the data; replaced: the answer was composed from the data "
-        "instead; composed: no model was asked (no product found, or data-only mode)."
+        description="verified: the model's answer held (after the data's lead: what the model "
+        "added held); repaired: unsupported sentences were removed or facts added from the data; "
+        "replaced: the answer was composed from the data instead; composed: the data's words "
+        "alone (no product found, data-only mode, or the data's lead with nothing from the "
+        "model that holds)."
     )
     issues: list[str] = Field(description="What the check found, in Spanish.")
 

@@ -93,6 +93,11 @@ def _missing(query: Query, facts: Sequence[ProductFacts]) -> str | None:
         for alternative in query.alternatives:
             if not any(_holds(alternative, f) for f in facts):
                 return alternative.written
+        named = [_named(a, facts) for a in query.alternatives]
+        if len({f.ref for f in named}) < len(named):  # one product for both: one is not there
+            for alternative, f in zip(query.alternatives, named, strict=True):
+                if not _fit(alternative, f)[1]:
+                    return alternative.written
         return None
     if not facts or (search_terms(query.text) and not _holds(query, facts[0])):
         return query.written
@@ -121,15 +126,18 @@ def _named(alternative: Query, facts: Sequence[ProductFacts]) -> ProductFacts:
     """The product one of two compared names (one holds it: `_missing`): in the chain it
     names, holding every word, before one whose whole name is merely said ("... Coosur" is not
     "Aceite de oliva virgen extra Hacendado" less a word)."""
-    terms = set(search_terms(alternative.text))
-
-    def fit(f: ProductFacts) -> tuple[bool, bool]:
-        p = f.product
-        words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
-        return (not alternative.chains or p.chain in alternative.chains, terms <= words)
-
     held = [f for f in facts if _holds(alternative, f)]
-    return max(held, key=fit)  # the first of the best: retrieval's order breaks ties
+    return max(held, key=lambda f: _fit(alternative, f))  # the first of the best: retrieval order
+
+
+def _fit(alternative: Query, f: ProductFacts) -> tuple[bool, bool]:
+    """(in the chain named, if any; holds every word named)."""
+    p = f.product
+    words = set(search_terms(" ".join([p.name, p.brand or "", *p.category_path])))
+    return (
+        not alternative.chains or p.chain in alternative.chains,
+        set(search_terms(alternative.text)) <= words,
+    )
 
 
 def describe(f: ProductFacts, with_chain: bool = True) -> str:

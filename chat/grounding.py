@@ -425,6 +425,7 @@ class StreamingCheck:
         self.cut: str | None = None  # the sentence the token limit stopped half-way, not shown
         self._carried: int | None = None  # the product cited last: what an uncited price is of
         self.led = 0  # how many of `kept` are the service's lead, composed from the data
+        self._lead_refs: set[int] = set()  # the products the lead cites
 
     @property
     def full(self) -> bool:
@@ -432,8 +433,11 @@ class StreamingCheck:
 
     @property
     def hopeless(self) -> bool:
-        """Three failed sentences (or the prompt's table layout) before any cited sentence held:
-        the model is echoing, looping or inventing; the rest is not worth waiting for."""
+        """Three failed sentences (or the prompt's table layout) before any cited sentence held,
+        or two after the data's lead: the model is echoing, looping or inventing; the rest is
+        not worth waiting for (nor the slot it holds)."""
+        if self.led:
+            return len(self.dropped) >= 2
         return not self.cited and (len(self.dropped) >= 3 or " | " in self._buffer)
 
     def lead(self, text: str) -> list[str]:
@@ -451,6 +455,7 @@ class StreamingCheck:
         if self.kept or self.dropped or not any(c.refs for c in checks):
             return []  # only an answer's opening, and one that cites what it is about
         self.kept, self.led, self.cited, self._carried = checks, len(checks), True, carried
+        self._lead_refs = {n for c in checks for n in c.refs}
         return sentences
 
     def feed(self, piece: str) -> list[str]:
@@ -480,6 +485,8 @@ class StreamingCheck:
             check.problems.append("repite una frase anterior")
         elif self.led and not check.refs:  # "No lo sé." after the data's answer: noise at best
             check.problems.append("tras la frase de los datos, no cita ningún producto")
+        elif self.led and set(check.refs) <= self._lead_refs:  # the lead again, in other words
+            check.problems.append("repite lo que ya dice la frase de los datos")
         if not check.ok:
             self.dropped.append(check)
             return []

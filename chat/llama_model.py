@@ -198,15 +198,15 @@ class LlamaCppChatModel:
 
     def _prompt(self, turns: list[dict[str, str]]) -> tuple[str, list[str], bool]:
         """The text up to where the model answers, its stop strings, and whether a BOS token
-        goes before it: the gemma format (the packaged model and our adapters) or the GGUF's
-        own chat template."""
+        goes before it: the gemma format (the packaged model and our adapters), else the GGUF's
+        own chat template, whatever name llama.cpp gave its format."""
         chat_format = self._llama.chat_format
         if chat_format == "gemma":
             messages = [Message("user" if t["role"] == "user" else "assistant", t["content"])
                         for t in turns]  # fmt: skip
             return gemma_prompt(messages), [GEMMA_END.rstrip("\n")], True
         template = self._llama.metadata.get("tokenizer.chat_template")
-        if chat_format == "chat_template.default" and template:
+        if template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             llama = self._llama
@@ -217,7 +217,9 @@ class LlamaCppChatModel:
                 bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
             )
             response = formatter(messages=cast(Any, turns))
-            return response.prompt, [str(s) for s in response.stop or []], False
+            stop = response.stop or []
+            stops = [stop] if isinstance(stop, str) else list(stop)
+            return response.prompt, [s for s in stops if s], False  # "" would stop at once
         raise ConfigurationError(
             f"The model's chat format {chat_format!r} cannot continue a reply the service has "
             "begun: set SUPERSMART_CHAT__LEAD=model, or use a GGUF with a chat template."

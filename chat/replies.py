@@ -10,6 +10,7 @@ service shows first is what the adapter learned to write first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -17,6 +18,7 @@ from typing import Protocol, TypeVar
 from chat import compose
 from chat.facts import ProductFacts, day, money, reference, size
 from core.chains import chain_name
+from core.text import fold
 from retrieval.query import Intent, Query
 
 T = TypeVar("T")
@@ -35,6 +37,13 @@ class _First:
 
 
 FIRST: Chooser = _First()  # the wording the service's lead uses
+# Asked of a product, and not its price: its brand, its size, what it is made of. The adapters
+# learned to answer these in their own first sentence (`finetune/phrasing.py`), not after a price.
+_NOT_THE_PRICE = re.compile(
+    r"\bmarca\b|\btamano\b|\bcuanto (?:trae|pesa|mide|lleva)\b|\bque (?:cantidad|peso)\b|"
+    r"\bcuantos? (?:gramos|kilos|litros|ml|unidades)\b|ingrediente|composicion|de que esta hech|"
+    r"\bque lleva\b"
+)
 
 
 def _at(f: ProductFacts) -> str:
@@ -160,7 +169,11 @@ def _sentences(
 def lead(query: Query, facts: Sequence[ProductFacts], now: datetime) -> str | None:
     """What the service says first, before the model: the reply in its first wording, cut
     after its first sentence when that alone answers (cites the product the data points to,
-    with the figure asked), else the whole reply. None when there is no reply to open with."""
+    with the figure asked), else the whole reply. None when there is no reply to open with, or
+    the question asks something of the product other than what the reply says (its brand, its
+    size, its ingredients: the model answers those from the start)."""
+    if _NOT_THE_PRICE.search(fold(query.original)):
+        return None
     sentences = _sentences(query, facts, now, FIRST) or []
     for k in range(1, len(sentences) + 1):
         text = " ".join(sentences[:k])

@@ -27,7 +27,7 @@ from chat.grounding import Grounder, StreamingCheck
 from chat.prompt import DRAFT_RULES, RULES, build_draft_messages, build_messages, reads_draft
 from chat.settle import Said, settle
 from core.domain import Clock, ConversationTurn, utcnow
-from core.errors import InputError, ServiceBusyError
+from core.errors import ConfigurationError, InputError, ServiceBusyError
 from core.settings import ChatSettings
 from core.text import fold, one_line, search_terms
 from retrieval.query import Intent, Query, understand
@@ -209,7 +209,7 @@ class ChatService:
             messages, hold = [*messages, Message("assistant", opening)], False
             for delta in said.unseen():
                 yield delta
-        busy = None
+        stopped = None
         try:
             async for piece in gate.stream(messages, self._max_tokens, usage):
                 said.parts += check.feed(piece)
@@ -221,14 +221,15 @@ class ChatService:
                         yield delta
                 if check.full or check.hopeless:
                     break
-        except ServiceBusyError as exc:
-            if not check.led:  # nothing shown yet: the client is told to retry
+        except (ServiceBusyError, ConfigurationError, InputError) as exc:
+            if not check.led:  # nothing shown yet: the client is told what to do
                 raise
-            busy = f"el modelo no quedó libre a tiempo ({exc}): la respuesta es la de los datos"
+            log.warning("The model did not go on from the data's lead: %s", exc)
+            stopped = f"el modelo no siguió ({exc}): la respuesta es la de los datos"
         said.parts += check.finish(cut=usage.completion_tokens >= self._max_tokens)
         said.settle(*settle(query, facts, said, check, now))
-        if busy:
-            said.grounding.issues.append(busy)
+        if stopped:
+            said.grounding.issues.append(stopped)
 
     async def _remember(self, stored_id: str, turn: ConversationTurn) -> None:
         await self._conversations.append(stored_id, [turn], keep=self._settings.turns_kept)

@@ -94,7 +94,7 @@ def _after_lead(
     issues += [f"«{s[:80]}»: no concuerda con los datos, no se muestra" for s in parts[keep:]]
     if keep == check.led:
         return parts[:keep], Grounding("composed", issues)
-    issues.append("la primera frase la compone el servicio a partir de los datos")
+    issues.append("el comienzo de la respuesta lo compone el servicio a partir de los datos")
     return parts[:keep], Grounding("repaired" if len(issues) > 1 else "verified", issues)
 
 

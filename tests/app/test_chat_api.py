@@ -445,7 +445,10 @@ async def test_what_the_model_adds_after_the_datas_lead_is_checked_sentence_by_s
             body = await ask(client, AOVE)
             assert body["answer"] == f"{lead} {runner_up}"
             assert body["grounding"]["verdict"] == "verified"
-            assert "la primera frase la compone el servicio" in body["grounding"]["issues"][0]
+            assert (
+                "el comienzo de la respuesta lo compone el servicio"
+                in body["grounding"]["issues"][0]
+            )
             # a price the runner-up does not have is not shown, nor is a sentence about nothing
             wrong = runner_up.replace(per_litre, "0,99 €/l")
             for added in (wrong, "No lo sé."):

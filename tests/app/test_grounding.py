@@ -417,3 +417,26 @@ def test_a_word_of_another_catalogue_name_said_of_a_product_fails() -> None:
         "Lo que más barato sale es Tortillas wraps Old El Paso [1], a 3,39 €.",  # short words
     ]:
         assert grounder.check(said).ok, (said, grounder.check(said).problems)
+
+
+def test_after_the_datas_lead_the_model_must_name_something_new(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    lead = "El aceite [1] cuesta 8,95 € (8,95 €/l) a 01/11/2026."
+    assert check.lead(lead) == [lead]
+    assert check.cited and not check.hopeless
+    said = check.feed(" Cuesta 8,95 € en Mercadona: el aceite [1]. Sigue Galletas María sin ")
+    said += check.feed("gluten Dia [2] a 1,85 €. No lo sé. ")
+    assert said == ["Sigue Galletas María sin gluten Dia [2] a 1,85 €."]
+    problems = [(d.text, d.problems) for d in check.dropped]
+    assert problems == [
+        ("Cuesta 8,95 € en Mercadona: el aceite [1].",
+         ["repite lo que ya dice la frase de los datos"]),
+        ("No lo sé.", ["tras la frase de los datos, no cita ningún producto"]),
+    ]  # fmt: skip
+    assert check.hopeless  # two failures after the lead: the rest is not worth waiting for
+
+
+def test_a_lead_that_fails_the_check_is_not_shown(grounder: Grounder) -> None:
+    check = StreamingCheck(grounder)
+    assert check.lead("El aceite [1] cuesta 7,95 €.") == []
+    assert not check.cited and check.led == 0  # the model answers alone, as before

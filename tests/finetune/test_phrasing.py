@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chat import replies
-from chat.compose import REFUSAL, disagreement
+from chat.compose import REFUSAL, compose, disagreement
 from chat.facts import ProductFacts
 from chat.prompt import DRAFT_RULES
 from chat.replies import FIRST, lead
@@ -151,3 +151,28 @@ def test_the_services_lead_is_how_the_trained_reply_begins(question: str, senten
 
 def test_no_lead_when_the_data_has_not_got_what_was_asked() -> None:
     assert lead(understand("¿Tenéis turrón de wasabi?"), [OIL], NOW) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["¿De qué marca es Aceite de oliva virgen extra Hacendado?",
+     "¿Qué tamaño tiene Aceite de oliva virgen extra Hacendado?",
+     "¿Cuánto trae el envase de Aceite de oliva virgen extra Hacendado?",
+     "¿Qué ingredientes tiene Aceite de oliva virgen extra Hacendado?"],
+)  # fmt: skip
+def test_no_lead_when_the_question_asks_of_the_product_something_else(question: str) -> None:
+    """A brand, a size, ingredients: the adapter answers those from its first word (a price
+    first would be an answer to another question)."""
+    assert lead(understand(question), [OIL], NOW) is None
+
+
+def test_of_two_named_products_one_missing_is_not_taken_for_the_other() -> None:
+    """ "Hacendado o Coosur" with only the Hacendado oil found: the Coosur is missing, not
+    "Aceite de oliva virgen extra Hacendado" said less a word, and no one is the cheapest."""
+    query = understand(
+        "Aceite de oliva virgen extra Hacendado o aceite de oliva virgen extra Coosur, ¿cuál sale "
+        "más barato?"
+    )
+    assert lead(query, [OIL], NOW) is None
+    said = compose(query, [OIL], NOW)
+    assert said.startswith("No encuentro exactamente «") and "coosur»" in said, said

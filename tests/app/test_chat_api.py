@@ -461,3 +461,29 @@ async def test_what_the_model_adds_after_the_datas_lead_is_checked_sentence_by_s
             model.queue(" " + lead)
             body = await ask(client, AOVE)
             assert body["answer"] == lead
+
+
+@pytest.mark.parametrize(
+    ("question", "opens", "then"),
+    [
+        ("¿Qué galletas sin gluten hay por menos de 2 €?", "Tengo Galletas María sin gluten ",
+         " Alérgenos según la etiqueta: "),
+        ("¿Cuánto me cuestan 2 botellas de aceite de oliva virgen extra Dia?",
+         "Aceite de oliva virgen extra ", " 2 × Aceite de oliva virgen extra "),
+        ("¿Ha subido la leche entera este mes?", "Leche entera ", ""),
+    ],
+)  # fmt: skip
+async def test_after_the_datas_lead_the_datas_lines_still_close_the_answer(
+    data_dir: Path, question: str, opens: str, then: str
+) -> None:
+    """A list under a price with its allergen lines, a total, a price story: the lead is the
+    reply the adapter would give, and the lines the data adds come after it."""
+    model = ScriptedChatModel(prompt_format="brief")
+    with LiveServer(chat_settings(data_dir), model) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = await ask(client, question)
+    begun = model.prompts[-1][-1]
+    assert begun.role == "assistant" and begun.content.startswith(opens), begun
+    assert body["answer"].startswith(begun.content + then), body["answer"]
+    assert body["grounding"]["verdict"] == "composed"
+    assert body["answer"].count(begun.content) == 1

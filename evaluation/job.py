@@ -100,6 +100,7 @@ async def run_evaluation(
         "generated": utcnow().strftime("%Y-%m-%d"),
         "answerers": names,
         "rescored": request.rescore,
+        "lead": settings.chat.lead,
     }
     title = f"SuperSmart evaluation: {request.questions} question set"
     out = request.out or work / "report"

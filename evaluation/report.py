@@ -231,9 +231,14 @@ def _meta_line(meta: dict[str, Any]) -> str:
         if meta.get("rescored")
         else f"generated {meta['generated']}"
     )
+    lead = {
+        "data": " The service's answers open with the data's lead and the model goes on from it "
+        "(`chat.lead = data`).",
+        "model": " The model writes the service's whole reply (`chat.lead = model`).",
+    }.get(meta.get("lead", ""), "")
     return (
         f"Question set `{meta['questions']}` ({meta['question_count']} questions), model "
-        f"`{meta['model']}`, adapter `{meta['adapter']}`, {when}. Numbers: `results.json`."
+        f"`{meta['model']}`, adapter `{meta['adapter']}`, {when}. Numbers: `results.json`.{lead}"
     )
 
 

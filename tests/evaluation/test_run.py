@@ -72,8 +72,9 @@ async def test_answers_are_scored_failures_recorded_and_a_rerun_resumes(tmp_path
     assert len((work / "answers.jsonl").read_text().splitlines()) == 12
 
     meta = {"questions": "q.json", "question_count": 6, "model": "fake", "adapter": "none",
-            "generated": "2026-11-22", "answerers": names}  # fmt: skip
+            "generated": "2026-11-22", "answerers": names, "lead": "data"}  # fmt: skip
     paths = write_report(tmp_path / "report", "Eval", lines, names, meta, [])
+    assert "open with the data's lead" in paths["markdown"].read_text()  # who spoke first
     results = json.loads(paths["json"].read_text())
     right = results["answerers"]["composed"]["metrics"]["right"]
     assert right == {"value": 1.0, "n": 6, "count": 6}

@@ -37,12 +37,12 @@ class _First:
 
 
 FIRST: Chooser = _First()  # the wording the service's lead uses
+INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")  # folded text
 # Asked of a product, and not its price: its brand, its size, what it is made of. The adapters
 # learned to answer these in their own first sentence (`finetune/phrasing.py`), not after a price.
 _NOT_THE_PRICE = re.compile(
     r"\bmarca\b|\btamano\b|\bcuanto (?:trae|pesa|mide|lleva)\b|\bque (?:cantidad|peso)\b|"
-    r"\bcuantos? (?:gramos|kilos|litros|ml|unidades)\b|ingrediente|composicion|de que esta hech|"
-    r"\bque lleva\b"
+    r"\bcuantos? (?:gramos|kilos|litros|ml|unidades)\b|" + INGREDIENTS.pattern
 )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
@@ -37,7 +36,6 @@ from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 600.0  # how often answering also applies the conversations' retention
-_INGREDIENTS = re.compile(r"ingrediente|composicion|de que esta hech|que lleva")
 
 
 class ChatService:
@@ -271,7 +269,7 @@ class ChatService:
             facts,
             turns[-self._settings.turns_in_prompt :] if self._settings.turns_in_prompt else (),
             with_history=Intent.HISTORY in query.intents,
-            with_ingredients=bool(_INGREDIENTS.search(fold(question))),
+            with_ingredients=bool(replies.INGREDIENTS.search(fold(question))),
         )
         return Prepared(query, facts, messages, index_version)
 

@@ -94,8 +94,9 @@ def _after_lead(
     issues += [f"«{s[:80]}»: no concuerda con los datos, no se muestra" for s in parts[keep:]]
     if keep == check.led:
         return parts[:keep], Grounding("composed", issues)
+    repaired = bool(issues)  # something the model wrote was not shown
     issues.append("el comienzo de la respuesta lo compone el servicio a partir de los datos")
-    return parts[:keep], Grounding("repaired" if len(issues) > 1 else "verified", issues)
+    return parts[:keep], Grounding("repaired" if repaired else "verified", issues)
 
 
 def _with_data_lines(

@@ -449,6 +449,10 @@ async def test_what_the_model_adds_after_the_datas_lead_is_checked_sentence_by_s
                 "el comienzo de la respuesta lo compone el servicio"
                 in body["grounding"]["issues"][0]
             )
+            model.queue(f" {runner_up} No lo sé.")  # what holds stays, the rest is dropped
+            body = await ask(client, AOVE)
+            assert body["answer"] == f"{lead} {runner_up}"
+            assert body["grounding"]["verdict"] == "repaired"
             # a price the runner-up does not have is not shown, nor is a sentence about nothing
             wrong = runner_up.replace(per_litre, "0,99 €/l")
             for added in (wrong, "No lo sé."):
@@ -479,7 +483,8 @@ async def test_after_the_datas_lead_the_datas_lines_still_close_the_answer(
     """A list under a price with its allergen lines, a total, a price story: the lead is the
     reply the adapter would give, and the lines the data adds come after it."""
     model = ScriptedChatModel(prompt_format="brief")
-    with LiveServer(chat_settings(data_dir), model) as server:
+    now = datetime(2026, 11, 25, tzinfo=UTC)  # "este mes" is November, whenever this runs
+    with LiveServer(chat_settings(data_dir), model, clock=lambda: now) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             body = await ask(client, question)
     begun = model.prompts[-1][-1]
